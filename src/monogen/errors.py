@@ -1,0 +1,48 @@
+"""monogen's one error family.
+
+Every failure the library can explain raises a ``MonogenError``; the CLI catches
+that root once and prints a single line. Subclasses also inherit the natural
+built-in so callers who never heard of monogen can still catch them.
+"""
+
+from __future__ import annotations
+
+
+class MonogenError(Exception):
+    """Root of every error monogen raises on purpose."""
+
+
+class SchemaError(MonogenError, ValueError):
+    """The feature schema (flags, config file or feature list) is invalid."""
+
+
+class ConfigError(MonogenError, ValueError):
+    """A config file or environment variable cannot be used."""
+
+
+class FeatureListError(SchemaError):
+    """A ``feature_list.conf`` line cannot be parsed; the message names file and line."""
+
+
+class SlotError(SchemaError):
+    """A slot is outside the range its fid version can encode."""
+
+
+class CorruptRecordError(MonogenError, ValueError):
+    """A record's framing, checksum or payload is wrong; the message gives its byte offset."""
+
+
+class TruncatedRecordError(MonogenError, EOFError):
+    """A file ends inside a record; the message gives the record's byte offset."""
+
+
+class WarmupError(MonogenError, ValueError):
+    """A warmup file would fail TensorFlow Serving's checks, so it is not written."""
+
+
+class SavedModelError(MonogenError, ValueError):
+    """A SavedModel directory cannot be read, or its signatures cannot be served."""
+
+
+class OutputExistsError(MonogenError, FileExistsError):
+    """The output exists and overwriting it was not asked for."""
