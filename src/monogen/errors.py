@@ -46,3 +46,7 @@ class SavedModelError(MonogenError, ValueError):
 
 class OutputExistsError(MonogenError, FileExistsError):
     """The output exists and overwriting it was not asked for."""
+
+
+class CompressionError(MonogenError, ValueError):
+    """A compression name is not one monogen knows; the message lists the valid names."""
