@@ -1,0 +1,198 @@
+"""Seeded record generation: the one entry point every subcommand builds on.
+
+``RecordGenerator`` turns a ``Schema`` into an endless, reproducible stream of
+records of one variant. It draws a batch at a time (``sampling``) and hands the
+draws to an encoder (``messages``), so memory is bounded by one batch however
+many records are asked for.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator, Sequence
+from enum import Enum
+from itertools import islice
+from typing import Any
+
+import numpy as np
+from google.protobuf.message import Message
+
+from monogen import messages
+from monogen.errors import SchemaError
+from monogen.proto import example_pb2, proto_parser_pb2
+from monogen.sampling import (
+    BatchDraw,
+    LineIdPlan,
+    SparseRule,
+    draw_dense,
+    draw_sparse,
+    is_instance_sequence,
+    warn_unfilled_dense,
+)
+from monogen.schema import Schema
+
+DEFAULT_BATCH_SIZE = 64
+MAX_SEED = 2**63 - 1
+
+
+class Variant(str, Enum):
+    """The record type, which also names the warmup request's input tensor."""
+
+    EXAMPLE = "example"
+    INSTANCE = "instance"
+    EXAMPLE_BATCH = "example_batch"
+
+    @classmethod
+    def parse(cls, text: str | Variant) -> Variant:
+        if isinstance(text, Variant):
+            return text
+        key = text.strip().lower().replace("-", "_")
+        key = {"examplebatch": "example_batch", "batch": "example_batch"}.get(key, key)
+        try:
+            return cls(key)
+        except ValueError:
+            valid = ", ".join(v.value for v in cls)
+            raise SchemaError(f"unknown variant {text!r} (expected one of: {valid})") from None
+
+    @property
+    def input_name(self) -> str:
+        """The serving signature input that takes this variant."""
+        return _INPUT_NAMES[self]
+
+    @property
+    def message_class(self) -> type[Message]:
+        return _MESSAGE_CLASSES[self]
+
+    @property
+    def rows_per_record(self) -> Callable[[int], int]:
+        """Rows one serialized record holds, given the batch size."""
+        return (lambda b: b) if self is Variant.EXAMPLE_BATCH else (lambda b: 1)
+
+
+_INPUT_NAMES = {
+    Variant.EXAMPLE: "examples",
+    Variant.INSTANCE: "instances",
+    Variant.EXAMPLE_BATCH: "example_batch",
+}
+_MESSAGE_CLASSES: dict[Variant, type[Message]] = {
+    Variant.EXAMPLE: example_pb2.Example,
+    Variant.INSTANCE: proto_parser_pb2.Instance,
+    Variant.EXAMPLE_BATCH: example_pb2.ExampleBatch,
+}
+Builder = Callable[[Schema, BatchDraw], Sequence[Any]]
+_BUILDERS: dict[Variant, Builder] = {
+    Variant.EXAMPLE: messages.build_examples,
+    Variant.INSTANCE: messages.build_instances,
+    Variant.EXAMPLE_BATCH: messages.build_example_batch,
+}
+
+
+def fresh_seed() -> int:
+    """A seed for runs that did not ask for one; callers report it so the run can be repeated."""
+    return secrets.randbelow(MAX_SEED)
+
+
+class RecordGenerator:
+    """Reproducible records of one variant: same schema, options and seed give the same bytes.
+
+    A *batch* is what one warmup request or one data-file batch holds:
+    ``batch_size`` Examples or Instances, or one ExampleBatch of ``batch_size`` rows.
+    """
+
+    def __init__(
+        self,
+        schema: Schema,
+        variant: Variant | str,
+        *,
+        seed: int,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        drop_rate: float = 0.0,
+        req_time: int | None = None,
+        actions: Sequence[int] | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise SchemaError(f"batch size must be >= 1, not {batch_size}")
+        if not 0.0 <= drop_rate <= 1.0:
+            raise SchemaError(f"drop rate must be within [0, 1], not {drop_rate}")
+        self.schema = schema
+        self.variant = Variant.parse(variant)
+        self.seed = seed
+        self.batch_size = batch_size
+        self.drop_rate = drop_rate
+        self.req_time = int(time.time()) if req_time is None else req_time
+        self._rng = np.random.default_rng(seed)
+        self._line_id = LineIdPlan.build(schema.extra, req_time=self.req_time, actions=actions)
+        self._build = _BUILDERS[self.variant]
+        warn_unfilled_dense(schema.dense)
+
+    def draw(self, n: int) -> BatchDraw:
+        """Draw ``n`` rows; the order of draws is fixed so that output is reproducible."""
+        rng, schema, variant = self._rng, self.schema, self.variant
+        if variant is Variant.INSTANCE:
+            fidv1 = tuple(
+                draw_sparse(rng, slot, n, sequence=False, rule=SparseRule.FIDV1, drop_rate=0.0)
+                for slot in schema.fidv1_slots
+            )
+            sparse = tuple(
+                draw_sparse(
+                    rng,
+                    meta.slot or 0,
+                    n,
+                    sequence=is_instance_sequence(meta),
+                    rule=SparseRule.INSTANCE_COLUMN,
+                    drop_rate=self.drop_rate,
+                )
+                for meta in schema.instance_columns
+            )
+        else:
+            fidv1 = ()
+            sparse = tuple(
+                draw_sparse(
+                    rng,
+                    meta.slot or 0,
+                    n,
+                    sequence=meta.is_sequence,
+                    rule=SparseRule.EXAMPLE,
+                    drop_rate=self.drop_rate,
+                )
+                for meta in schema.sparse
+            )
+        dense = tuple(draw_dense(rng, meta, n) for meta in schema.dense)
+        labels = self._draw_labels(n)
+        return BatchDraw(n, sparse, fidv1, dense, labels, self._line_id.draw(rng, n))
+
+    def _draw_labels(self, n: int) -> np.ndarray:
+        shape = self.schema.label_shape
+        if self.variant is Variant.EXAMPLE_BATCH and shape is None:
+            return (np.arange(n, dtype=np.float32) % 2).reshape(n, 1)
+        return self._rng.integers(0, 2, size=(n, shape or 1)).astype(np.float32)
+
+    def batch_messages(self, rows: int | None = None) -> Sequence[Message]:
+        """One batch as messages (``rows`` defaults to the batch size)."""
+        return self._build(self.schema, self.draw(rows or self.batch_size))
+
+    def batches(self) -> Iterator[list[bytes]]:
+        """An endless stream of serialized batches."""
+        while True:
+            yield messages.serialize(self.batch_messages())
+
+    def records(self, count: int) -> Iterator[Message]:
+        """``count`` records: Examples or Instances, or ExampleBatches of ``batch_size`` rows."""
+        if self.variant is Variant.EXAMPLE_BATCH:
+            for _ in range(count):
+                yield from self.batch_messages()
+            return
+        remaining = count
+        while remaining > 0:
+            rows = min(remaining, self.batch_size)
+            yield from self.batch_messages(rows)
+            remaining -= rows
+
+    def serialized_records(self, count: int) -> Iterator[bytes]:
+        for message in self.records(count):
+            yield message.SerializeToString()
+
+
+def take(iterator: Iterator[list[bytes]], n: int) -> list[list[bytes]]:
+    return list(islice(iterator, n))

@@ -1,0 +1,354 @@
+"""What to generate: the features of a record and how each is typed.
+
+A ``Schema`` is built once from user input (flags, config file, feature list) and
+is then read-only; the generators never look at user input again. Building it is
+where every input error is caught, so a bad flag fails before any output exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+
+from monogen import fids
+from monogen.errors import SchemaError
+from monogen.featurelist import FeatureConf, FeatureList
+from monogen.proto import line_id_pb2
+
+log = logging.getLogger(__name__)
+
+LINE_ID_DESCRIPTOR: Descriptor = line_id_pb2.LineId.DESCRIPTOR
+USER_ID_SLOT = 1
+ITEM_ID_SLOT = 200
+# Slots that always carry exactly one fid: every record has one user and one item.
+SINGLE_FID_SLOTS = frozenset({USER_ID_SLOT, ITEM_ID_SLOT})
+SEQUENCE_METHODS = frozenset({"Combine", "VectorTopString"})
+LABEL = "label"
+SPARSE_SHAPE = -1
+
+
+class DType(str, Enum):
+    """Value types a feature can have (numpy names, TensorFlow's are accepted too)."""
+
+    FLOAT32 = "float32"
+    FLOAT64 = "float64"
+    INT32 = "int32"
+    INT64 = "int64"
+    BOOL = "bool"
+    STRING = "string"
+
+    @classmethod
+    def parse(cls, value: str | np.dtype | type | DType) -> DType:
+        if isinstance(value, DType):
+            return value
+        if not isinstance(value, str):
+            try:
+                value = np.dtype(value).name  # numpy dtypes and python types
+            except TypeError:
+                value = getattr(value, "name", str(value))  # e.g. tf.float32
+        key = str(value).strip().lower().removeprefix("tf.").removeprefix("dt_")
+        try:
+            return _DTYPE_ALIASES[key]
+        except KeyError:
+            valid = ", ".join(d.value for d in cls)
+            raise SchemaError(f"unknown dtype {value!r} (expected one of: {valid})") from None
+
+
+_DTYPE_ALIASES = {d.value: d for d in DType} | {
+    "float": DType.FLOAT32,
+    "double": DType.FLOAT64,
+    "int": DType.INT64,
+    "long": DType.INT64,
+    "str": DType.STRING,
+    "bytes": DType.STRING,
+    "object": DType.STRING,
+    "bool_": DType.BOOL,
+    "uint32": DType.INT32,
+    "uint64": DType.INT64,
+}
+
+# LineId field type -> the dtype a feature of that name has.
+_LINE_ID_DTYPES = {
+    FieldDescriptor.TYPE_FLOAT: DType.FLOAT32,
+    FieldDescriptor.TYPE_DOUBLE: DType.FLOAT32,
+    FieldDescriptor.TYPE_INT32: DType.INT32,
+    FieldDescriptor.TYPE_SINT32: DType.INT32,
+    FieldDescriptor.TYPE_SFIXED32: DType.INT32,
+    FieldDescriptor.TYPE_UINT32: DType.INT32,
+    FieldDescriptor.TYPE_FIXED32: DType.INT32,
+    FieldDescriptor.TYPE_INT64: DType.INT64,
+    FieldDescriptor.TYPE_SINT64: DType.INT64,
+    FieldDescriptor.TYPE_SFIXED64: DType.INT64,
+    FieldDescriptor.TYPE_UINT64: DType.INT64,
+    FieldDescriptor.TYPE_FIXED64: DType.INT64,
+    FieldDescriptor.TYPE_BOOL: DType.BOOL,
+    FieldDescriptor.TYPE_STRING: DType.STRING,
+    FieldDescriptor.TYPE_BYTES: DType.STRING,
+}
+
+
+def line_id_field(name: str, descriptor: Descriptor = LINE_ID_DESCRIPTOR) -> FieldDescriptor | None:
+    return descriptor.fields_by_name.get(name)
+
+
+@dataclass(frozen=True)
+class FeatureMeta:
+    """One feature: a sparse one has a slot (shape -1), a dense one a shape >= 1."""
+
+    name: str
+    slot: int | None = None
+    shape: int = 1
+    dtype: DType = DType.FLOAT32
+    conf: FeatureConf | None = None
+
+    @property
+    def is_sparse(self) -> bool:
+        return self.slot is not None
+
+    @property
+    def is_sequence(self) -> bool:
+        """Sequence-like sparse features carry 0..2 fids and are dropped more often."""
+        if "_recent" in self.name or "_cp" in self.name:
+            return True
+        return self.conf is not None and self.conf.method in SEQUENCE_METHODS
+
+    @classmethod
+    def make(
+        cls,
+        name: str,
+        *,
+        slot: int | None = None,
+        shape: int | None = None,
+        dtype: str | DType | np.dtype | None = None,
+        conf: FeatureConf | None = None,
+    ) -> FeatureMeta:
+        """Apply the defaults of the original ``FeatureMeta``: shape and dtype from the kind."""
+        if shape is None:
+            shape = SPARSE_SHAPE if slot is not None else 1
+        elif slot is None and shape < 1:
+            raise SchemaError(f"feature {name!r}: shape must be >= 1, not {shape}")
+        if dtype is not None:
+            resolved = DType.parse(dtype)
+        elif (fd := line_id_field(name)) is not None:
+            resolved = _LINE_ID_DTYPES.get(fd.type, DType.FLOAT32)
+        else:
+            resolved = DType.INT64 if slot is not None else DType.FLOAT32
+        return cls(name=name, slot=slot, shape=shape, dtype=resolved, conf=conf)
+
+
+@dataclass(frozen=True)
+class DenseSpec:
+    """A dense feature as the user wrote it: ``name:shape[:dtype]``."""
+
+    name: str
+    shape: int = 1
+    dtype: DType | None = None  # None: inferred (LineId field type, else float32)
+
+    @classmethod
+    def parse(cls, text: str) -> DenseSpec:
+        parts = text.split(":")
+        if not parts[0] or len(parts) > 3:
+            raise SchemaError(f"bad dense feature {text!r}: expected name:shape[:dtype]")
+        shape = _parse_shape(text, parts[1]) if len(parts) > 1 else 1
+        dtype = DType.parse(parts[2]) if len(parts) > 2 else None
+        return cls(parts[0], shape, dtype)
+
+
+@dataclass(frozen=True)
+class ExtraSpec:
+    """A LineId field to fill: ``field[:shape]`` (shape = count for repeated fields)."""
+
+    name: str
+    shape: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> ExtraSpec:
+        name, _, shape = text.partition(":")
+        if not name:
+            raise SchemaError(f"bad extra feature {text!r}: expected field[:shape]")
+        return cls(name, _parse_shape(text, shape) if shape else 1)
+
+
+def _parse_shape(text: str, shape: str) -> int:
+    try:
+        value = int(shape)
+    except ValueError:
+        raise SchemaError(f"bad shape in {text!r}: {shape!r} is not an integer") from None
+    if value < 1:
+        raise SchemaError(f"bad shape in {text!r}: shape must be >= 1")
+    return value
+
+
+_SLOT_RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
+
+
+def parse_slot_ranges(text: str) -> list[int]:
+    """``"1-3,7"`` -> ``[1, 2, 3, 7]``."""
+    slots: list[int] = []
+    for part in text.split(","):
+        match = _SLOT_RANGE.match(part.strip())
+        if not match:
+            raise SchemaError(f"bad slot range {part.strip()!r} in {text!r}: expected N or N-M")
+        first = int(match.group(1))
+        last = int(match.group(2) or first)
+        if last < first:
+            raise SchemaError(f"bad slot range {part.strip()!r}: {last} < {first}")
+        slots.extend(range(first, last + 1))
+    return slots
+
+
+_NAMED_SLOT = re.compile(r"^(?:fc_)?slot_(\d+)$")
+
+
+def assign_slots(names: Sequence[str], feature_list: FeatureList | None) -> list[int]:
+    """Slots for named sparse features.
+
+    From the feature list when it knows the name; else ``slot_N``/``fc_slot_N``
+    mean N; any other name takes the smallest slot no other feature uses, in
+    order of first appearance.
+    """
+    fixed: dict[str, int] = {}
+    for name in names:
+        conf = feature_list.get(name) if feature_list else None
+        if conf is not None and conf.slot is not None:
+            fixed[name] = conf.slot
+        elif match := _NAMED_SLOT.match(name):
+            fixed[name] = int(match.group(1))
+    used = set(fixed.values())
+    next_free = 1
+    slots = []
+    for name in names:
+        if name not in fixed:
+            while next_free in used:
+                next_free += 1
+            fixed[name] = next_free
+            used.add(next_free)
+        slots.append(fids.V2.check_slot(fixed[name]))
+    return slots
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The resolved features of a record, for every variant.
+
+    ``sparse`` are fid-v2 features of Example/ExampleBatch; ``fidv1_slots`` and
+    ``fidv2`` are the Instance's fid-v1 slots and fid-v2 feature columns; ``dense``
+    excludes ``label``, whose shape becomes ``label_shape``.
+    """
+
+    sparse: tuple[FeatureMeta, ...] = ()
+    fidv1_slots: tuple[int, ...] = ()
+    fidv2: tuple[FeatureMeta, ...] = ()
+    dense: tuple[FeatureMeta, ...] = ()
+    label_shape: int | None = None
+    extra: tuple[ExtraSpec, ...] = ()
+    feature_list: FeatureList | None = field(default=None, compare=False)
+    missing_from_feature_list: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        sparse: Iterable[str] = (),
+        fidv1_slots: Iterable[int] = (),
+        fidv2: Iterable[str] = (),
+        dense: Iterable[DenseSpec | str] = (),
+        extra: Iterable[ExtraSpec | str] = (),
+        feature_list: FeatureList | None = None,
+    ) -> Schema:
+        """Validate user input and resolve slots, shapes and dtypes."""
+        sparse_names = _unique_names("sparse", sparse)
+        fidv2_names = _unique_names("fidv2", fidv2)
+        v1 = [fids.V1.check_slot(int(s)) for s in fidv1_slots]
+        if len(set(v1)) != len(v1):
+            dup = sorted({s for s in v1 if v1.count(s) > 1})
+            raise SchemaError(f"fid v1 slots must be distinct; repeated: {dup}")
+        dense_specs = [d if isinstance(d, DenseSpec) else DenseSpec.parse(d) for d in dense]
+        _unique_names("dense", [d.name for d in dense_specs])
+        clash = set(sparse_names) & {d.name for d in dense_specs}
+        if clash:
+            raise SchemaError(f"features are both sparse and dense: {sorted(clash)}")
+        label = next((d for d in dense_specs if d.name == LABEL), None)
+        extras = tuple(e if isinstance(e, ExtraSpec) else ExtraSpec.parse(e) for e in extra)
+        _unique_names("extra", [e.name for e in extras])
+
+        def sparse_metas(names: list[str]) -> tuple[FeatureMeta, ...]:
+            slots = assign_slots(names, feature_list)
+            return tuple(
+                FeatureMeta.make(n, slot=s, conf=feature_list.get(n) if feature_list else None)
+                for n, s in zip(names, slots)
+            )
+
+        missing: tuple[str, ...] = ()
+        if feature_list is not None:
+            missing = tuple(n for n in fidv2_names if feature_list.get(n) is None)
+        return cls(
+            sparse=sparse_metas(sparse_names),
+            fidv1_slots=tuple(v1),
+            fidv2=sparse_metas(fidv2_names),
+            dense=tuple(
+                FeatureMeta.make(d.name, shape=d.shape, dtype=d.dtype)
+                for d in dense_specs
+                if d.name != LABEL
+            ),
+            label_shape=label.shape if label else None,
+            extra=extras,
+            feature_list=feature_list,
+            missing_from_feature_list=missing,
+        )
+
+    @property
+    def instance_columns(self) -> tuple[FeatureMeta, ...]:
+        """Instance fid-v2 columns: ``fidv2`` when given, else the sparse features."""
+        return self.fidv2 or self.sparse
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.sparse or self.fidv1_slots or self.fidv2 or self.dense)
+
+    def without_label(self) -> Schema:
+        """The schema minus a dense ``label`` (warmup requests carry no labels)."""
+        from dataclasses import replace
+
+        return replace(self, label_shape=None)
+
+
+def _unique_names(kind: str, names: Iterable[str]) -> list[str]:
+    result = [str(n).strip() for n in names]
+    if any(not n for n in result):
+        raise SchemaError(f"{kind} feature names must be non-empty")
+    dups = sorted({n for n in result if result.count(n) > 1})
+    if dups:
+        raise SchemaError(f"duplicate {kind} feature names: {', '.join(dups)}")
+    return result
+
+
+DEFAULT_SPARSE = (
+    "slot_1",  # user id: always one fid
+    "slot_200",  # item id: always one fid
+    *(f"slot_{n}" for n in range(2, 10)),
+    "user_recent_items",  # sequence-like: 0..2 fids, dropped at drop_rate
+)
+DEFAULT_DENSE = ("user_embedding:16:float32", "item_ctr:1:float32", "item_price:1:float64")
+DEFAULT_FIDV1_SLOTS = (1, 200, *range(2, 10))
+DEFAULT_DESCRIPTION = (
+    "built-in default schema: 11 sparse features (slot_1, slot_200, slot_2..slot_9, "
+    "user_recent_items), 3 dense (user_embedding:16, item_ctr:1, item_price:1:float64); "
+    "instance: fid v1 slots 1, 200, 2..9 and the sparse names as fid v2 columns"
+)
+
+
+def default_schema() -> Schema:
+    """A small realistic schema so ``monogen example`` alone prints something useful."""
+    return Schema.build(
+        sparse=DEFAULT_SPARSE,
+        fidv1_slots=DEFAULT_FIDV1_SLOTS,
+        fidv2=DEFAULT_SPARSE,
+        dense=DEFAULT_DENSE,
+    )
