@@ -11,9 +11,14 @@ from __future__ import annotations
 class MonogenError(Exception):
     """Root of every error monogen raises on purpose."""
 
+    #: The CLI's exit status for this error: 1 for failures, 2 for bad options.
+    exit_code: int = 1
+
 
 class SchemaError(MonogenError, ValueError):
-    """The feature schema (flags, config file or feature list) is invalid."""
+    """The feature schema given by the options is invalid (a usage error)."""
+
+    exit_code = 2
 
 
 class ConfigError(MonogenError, ValueError):
@@ -22,6 +27,8 @@ class ConfigError(MonogenError, ValueError):
 
 class FeatureListError(SchemaError):
     """A ``feature_list.conf`` line cannot be parsed; the message names file and line."""
+
+    exit_code = 1
 
 
 class SlotError(SchemaError):
