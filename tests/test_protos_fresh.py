@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -12,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECKED_IN = ROOT / "src" / "monogen" / "proto"
 
 
-def _load_generator():
+def _load_generator() -> ModuleType:
     spec = importlib.util.spec_from_file_location("gen_protos", ROOT / "tools" / "gen_protos.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -28,7 +28,9 @@ PACKAGE = "monogen.proto"
 GENERATED_NOTE = "# Generated from protos/ by `make protos` (tools/gen_protos.py). DO NOT EDIT!"
 
 # `from idl.matrix.proto import line_id_pb2 as x` -> `from monogen.proto import line_id_pb2 as x`
-_SIBLING_IMPORT = re.compile(r"^from (?:idl|tensorflow|tensorflow_serving)(?:\.\w+)* import (\w+_pb2)", re.M)
+_SIBLING_IMPORT = re.compile(
+    r"^from (?:idl|tensorflow|tensorflow_serving)(?:\.\w+)* import (\w+_pb2)", re.M
+)
 
 
 def proto_files() -> list[Path]:

@@ -57,3 +57,11 @@ class OutputExistsError(MonogenError, FileExistsError):
 
 class CompressionError(MonogenError, ValueError):
     """A compression name is not one monogen knows; the message lists the valid names."""
+
+
+class HeaderOptionsError(MonogenError, ValueError):
+    """Data-file header options that cannot be used together; the message names the flags."""
+
+
+class RecordTooLargeError(MonogenError, ValueError):
+    """A record is too large for the format (or for the readers that must read it back)."""

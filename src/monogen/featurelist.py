@@ -129,7 +129,7 @@ def parse_feature_line(line: str) -> FeatureConf:
     if leading:
         raise ValueError(f"unexpected text {leading!r} before the first key=value pair")
     values: dict[str, Any] = {}
-    for match, following in zip(matches, [*matches[1:], None]):
+    for match, following in zip(matches, [*matches[1:], None], strict=True):
         key = match.group(1)
         end = following.start() if following else len(line)
         raw = line[match.end() : end].strip().rstrip(",;").strip()

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from monogen.errors import SlotError
 
@@ -54,16 +55,16 @@ class FidVersion:
             )
         return slot
 
-    def encode(self, slot: int, hashes: np.ndarray | int) -> np.ndarray:
+    def encode(self, slot: int, hashes: ArrayLike) -> np.ndarray:
         """Fids for ``slot`` with the given hash values (only their low bits are kept)."""
         self.check_slot(slot)
         low = np.asarray(hashes, dtype=np.uint64) & np.uint64(self.mask)
         return low | np.uint64(slot << self.hash_bits)
 
-    def slot_of(self, fids: np.ndarray | int) -> np.ndarray:
+    def slot_of(self, fids: ArrayLike) -> np.ndarray:
         return np.asarray(fids, dtype=np.uint64) >> np.uint64(self.hash_bits)
 
-    def hash_of(self, fids: np.ndarray | int) -> np.ndarray:
+    def hash_of(self, fids: ArrayLike) -> np.ndarray:
         return np.asarray(fids, dtype=np.uint64) & np.uint64(self.mask)
 
     def random(self, rng: np.random.Generator, slot: int, count: int) -> np.ndarray:

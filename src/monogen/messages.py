@@ -51,11 +51,11 @@ def build_examples(schema: Schema, draw: BatchDraw) -> list[example_pb2.Example]
     examples = []
     for i in range(draw.n):
         example = example_pb2.Example()
-        for meta, sparse in zip(schema.sparse, draw.sparse):
+        for meta, sparse in zip(schema.sparse, draw.sparse, strict=True):
             named = example.named_feature.add(name=meta.name, id=meta.slot)
             if sparse.present[i]:
                 named.feature.fid_v2_list.value.extend(sparse.row(i).tolist())
-        for meta, dense in zip(schema.dense, draw.dense):
+        for meta, dense in zip(schema.dense, draw.dense, strict=True):
             named = example.named_feature.add(name=meta.name)
             if dense is not None:
                 _set_example_dense(named.feature, meta, dense[i])
@@ -71,10 +71,10 @@ def build_instances(schema: Schema, draw: BatchDraw) -> list[proto_parser_pb2.In
         instance = proto_parser_pb2.Instance()
         for sparse in draw.fidv1:
             instance.fid.extend(sparse.row(i).tolist())
-        for meta, sparse in zip(schema.instance_columns, draw.sparse):
+        for meta, sparse in zip(schema.instance_columns, draw.sparse, strict=True):
             column = instance.feature.add(name=meta.name)
             column.fid.extend(sparse.row(i).tolist())
-        for meta, dense in zip(schema.dense, draw.dense):
+        for meta, dense in zip(schema.dense, draw.dense, strict=True):
             column = instance.feature.add(name=meta.name)
             if dense is not None:
                 _set_instance_dense(column, meta, dense[i])
@@ -93,13 +93,13 @@ def _set_instance_dense(column: feature_pb2.Feature, meta: FeatureMeta, row: np.
 
 def build_example_batch(schema: Schema, draw: BatchDraw) -> list[example_pb2.ExampleBatch]:
     batch = example_pb2.ExampleBatch(batch_size=draw.n)
-    for meta, sparse in zip(schema.sparse, draw.sparse):
+    for meta, sparse in zip(schema.sparse, draw.sparse, strict=True):
         features = batch.named_feature_list.add(name=meta.name, id=meta.slot).feature
         for i in range(draw.n):
             feature = features.add()
             if sparse.present[i]:
                 feature.fid_v2_list.value.extend(sparse.row(i).tolist())
-    for meta, dense in zip(schema.dense, draw.dense):
+    for meta, dense in zip(schema.dense, draw.dense, strict=True):
         features = batch.named_feature_list.add(name=meta.name).feature
         for i in range(draw.n):
             feature = features.add()

@@ -235,13 +235,13 @@ class LineIdPlan:
             fd = line_id_field(spec.name)
             if fd is None:
                 skipped.append(spec.name)
-                continue
-            if spec.name == "uid":
+            elif spec.name == "uid":
                 chosen.append(uid)
             elif spec.name == "item_id":
                 chosen.append(item)
             elif spec.name == "req_time":
-                chosen += [LineIdField("req_time", False, req), LineIdField("sample_rate", False, rate)]
+                chosen.append(LineIdField("req_time", False, req))
+                chosen.append(LineIdField("sample_rate", False, rate))
             elif spec.name == "stay_time":
                 chosen.append(
                     LineIdField(
@@ -255,7 +255,7 @@ class LineIdPlan:
             else:
                 skipped.append(spec.name)
         if skipped:
-            log.warning("skipping extra features that are not LineId fields: %s", ", ".join(skipped))
+            log.warning("skipping LineId fields monogen cannot fill: %s", ", ".join(skipped))
         by_name = {f.name: f for f in chosen}  # req_time twice keeps one sample_rate
         return cls(tuple(by_name.values()), tuple(skipped))
 

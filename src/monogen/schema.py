@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import numpy as np
@@ -23,7 +23,7 @@ from monogen.proto import line_id_pb2
 
 log = logging.getLogger(__name__)
 
-LINE_ID_DESCRIPTOR: Descriptor = line_id_pb2.LineId.DESCRIPTOR
+LINE_ID_DESCRIPTOR = line_id_pb2.LineId.DESCRIPTOR
 USER_ID_SLOT = 1
 ITEM_ID_SLOT = 200
 # Slots that always carry exactly one fid: every record has one user and one item.
@@ -277,12 +277,18 @@ class Schema:
         label = next((d for d in dense_specs if d.name == LABEL), None)
         extras = tuple(e if isinstance(e, ExtraSpec) else ExtraSpec.parse(e) for e in extra)
         _unique_names("extra", [e.name for e in extras])
+        unknown = [e.name for e in extras if line_id_field(e.name) is None]
+        if unknown:
+            # Monolith configs name fields (e.g. stay_time) that this LineId lacks.
+            names = ", ".join(unknown)
+            log.warning("skipping extra features that are not LineId fields: %s", names)
+            extras = tuple(e for e in extras if e.name not in unknown)
 
         def sparse_metas(names: list[str]) -> tuple[FeatureMeta, ...]:
             slots = assign_slots(names, feature_list)
             return tuple(
                 FeatureMeta.make(n, slot=s, conf=feature_list.get(n) if feature_list else None)
-                for n, s in zip(names, slots)
+                for n, s in zip(names, slots, strict=True)
             )
 
         missing: tuple[str, ...] = ()
@@ -314,8 +320,6 @@ class Schema:
 
     def without_label(self) -> Schema:
         """The schema minus a dense ``label`` (warmup requests carry no labels)."""
-        from dataclasses import replace
-
         return replace(self, label_shape=None)
 
 
@@ -346,9 +350,42 @@ DEFAULT_DESCRIPTION = (
 
 def default_schema() -> Schema:
     """A small realistic schema so ``monogen example`` alone prints something useful."""
-    return Schema.build(
-        sparse=DEFAULT_SPARSE,
-        fidv1_slots=DEFAULT_FIDV1_SLOTS,
-        fidv2=DEFAULT_SPARSE,
-        dense=DEFAULT_DENSE,
+    return Schema.build(sparse=DEFAULT_SPARSE, fidv1_slots=DEFAULT_FIDV1_SLOTS, dense=DEFAULT_DENSE)
+
+
+def slot_names(ranges: str) -> list[str]:
+    """``--slots 1-3`` is shorthand for the sparse features ``slot_1 slot_2 slot_3``."""
+    return [f"slot_{n}" for n in parse_slot_ranges(ranges)]
+
+
+def schema_from_inputs(
+    *,
+    sparse: Sequence[str] = (),
+    slots: str | None = None,
+    fidv1_slots: str | None = None,
+    fidv2: Sequence[str] = (),
+    dense: Sequence[str | DenseSpec] = (),
+    extra: Sequence[str | ExtraSpec] = (),
+    feature_list: FeatureList | None = None,
+) -> tuple[Schema, bool]:
+    """The schema the user described, or the default one when they described none.
+
+    Returns ``(schema, is_default)`` so callers can say that the default was used.
+    """
+    names = [*(slot_names(slots) if slots else []), *sparse]
+    v1 = parse_slot_ranges(fidv1_slots) if fidv1_slots else []
+    if not (names or v1 or fidv2 or dense):
+        if feature_list is None:
+            return default_schema(), True
+        names = list(feature_list.features)
+        if not names:
+            raise SchemaError(f"{feature_list.path}: the feature list defines no features")
+    schema = Schema.build(
+        sparse=names,
+        fidv1_slots=v1,
+        fidv2=fidv2,
+        dense=dense,
+        extra=extra,
+        feature_list=feature_list,
     )
+    return schema, False

@@ -1,0 +1,3 @@
+from monogen.cli import main
+
+main()

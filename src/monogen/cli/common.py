@@ -1,0 +1,68 @@
+"""Glue every generating command shares: options in, a seeded generator out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from monogen.cli.options import SchemaArgs
+from monogen.cli.ui import Reporter, route_warnings
+
+if TYPE_CHECKING:
+    from monogen.generator import RecordGenerator
+    from monogen.schema import Schema
+
+
+def start(*, quiet: bool) -> Reporter:
+    reporter = Reporter(quiet=quiet)
+    route_warnings(reporter)
+    return reporter
+
+
+def resolve_schema(args: SchemaArgs, reporter: Reporter) -> Schema:
+    """Build the schema the options describe; say so on stderr when the default is used."""
+    from monogen.featurelist import load_feature_list
+    from monogen.schema import DEFAULT_DESCRIPTION, schema_from_inputs
+
+    feature_list = load_feature_list(args.feature_list) if args.feature_list else None
+    schema, is_default = schema_from_inputs(
+        sparse=args.sparse,
+        slots=args.slots,
+        fidv1_slots=args.fidv1_slots,
+        fidv2=args.fidv2,
+        dense=args.dense,
+        extra=args.extra,
+        feature_list=feature_list,
+    )
+    if is_default:
+        reporter.note(f"no features given; using the {DEFAULT_DESCRIPTION}")
+    if schema.missing_from_feature_list:
+        missing = ", ".join(schema.missing_from_feature_list)
+        reporter.note(f"warning: not in the feature list (slots assigned by name): {missing}")
+    return schema
+
+
+def make_generator(
+    args: SchemaArgs,
+    reporter: Reporter,
+    *,
+    variant: str,
+    batch_size: int,
+    schema: Schema | None = None,
+) -> RecordGenerator:
+    """A generator for the options; reports a freshly drawn seed so the run can be repeated."""
+    from monogen.generator import RecordGenerator, fresh_seed
+
+    schema = schema or resolve_schema(args, reporter)
+    seed = args.seed
+    if seed is None:
+        seed = fresh_seed()
+        reporter.note(f"seed {seed} (pass --seed {seed} to repeat this run)")
+    return RecordGenerator(
+        schema,
+        variant,
+        seed=seed,
+        batch_size=batch_size,
+        drop_rate=args.drop_rate,
+        req_time=args.req_time,
+        actions=args.actions,
+    )

@@ -1,0 +1,263 @@
+"""Options shared by several commands, each defined once as a decorator.
+
+Every option also reads an environment variable ``MONOGEN_<NAME>`` and a key of
+the ``--config`` TOML file; click applies the precedence flag > environment >
+config file (its ``default_map``) > default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+ENV_PREFIX = "MONOGEN_"
+VARIANTS = ("example", "instance", "example_batch", "examplebatch")
+
+
+def env(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(func: F) -> F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Eager: turn the config file into click's default_map before other options are read."""
+    if value:
+        from monogen.config import load_config
+        from monogen.errors import ConfigError
+
+        known = {p.name for p in ctx.command.params if p.name}
+        group = ctx.parent.command if ctx.parent else None
+        commands = set(group.commands) if isinstance(group, click.Group) else set()
+        try:
+            command = ctx.info_name or ""
+            settings = load_config(value, command=command, known=known, commands=commands)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc)) from None
+        ctx.default_map = {**(ctx.default_map or {}), **settings}
+    return value
+
+
+def _split_names(
+    _ctx: click.Context, _param: click.Parameter, value: Sequence[str] | None
+) -> tuple[str, ...]:
+    """Repeatable name options also accept comma-separated lists."""
+    if isinstance(value, str):
+        value = [value]
+    return tuple(n.strip() for v in value or () for n in str(v).split(",") if n.strip())
+
+
+def _check(parse: Callable[[str], object]) -> Callable[..., Any]:
+    """A click callback that validates each value with a schema parser (exit 2 on error)."""
+
+    def callback(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        from monogen.errors import MonogenError
+
+        if value is None:
+            return value
+        values = (value,) if isinstance(value, str) else value
+        try:
+            for item in values:
+                parse(str(item))
+        except MonogenError as exc:
+            raise click.BadParameter(str(exc)) from None
+        return value
+
+    return callback
+
+
+def _parse_dense(text: str) -> object:
+    from monogen.schema import DenseSpec
+
+    return DenseSpec.parse(text)
+
+
+def _parse_extra(text: str) -> object:
+    from monogen.schema import ExtraSpec
+
+    return ExtraSpec.parse(text)
+
+
+def _parse_ranges(text: str) -> object:
+    from monogen.schema import parse_slot_ranges
+
+    return parse_slot_ranges(text)
+
+
+def _parse_actions(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[int, ...] | None:
+    if value is None or value == "":
+        return None
+    try:
+        return tuple(int(v) for v in str(value).split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a comma-separated list of integers") from None
+
+
+config_option = click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    envvar=env("config"),
+    is_eager=True,
+    expose_value=False,
+    callback=_load_config,
+    help="TOML file of option defaults (flags and MONOGEN_* variables win over it).",
+)
+seed_option = click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    envvar=env("seed"),
+    help="Random seed; same arguments and seed give byte-identical output. "
+    "Without it a fresh seed is drawn and reported.",
+)
+req_time_option = click.option(
+    "--req-time",
+    type=click.IntRange(min=0),
+    envvar=env("req_time"),
+    help="LineId req_time in epoch seconds (default: now). Fix it for reproducible output.",
+)
+quiet_option = click.option(
+    "-q", "--quiet", is_flag=True, help="Print nothing on stderr except errors."
+)
+force_option = click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+
+
+def out_option(default: str | None = "-", **kwargs: Any) -> Callable[[F], F]:
+    return click.option(
+        "-o",
+        "--out",
+        default=default,
+        show_default=default is not None,
+        type=click.Path(dir_okay=False, allow_dash=True),
+        help="Output file, or - for stdout. Files appear atomically when the run succeeds.",
+        **kwargs,
+    )
+
+
+def variant_option(default: str | None) -> Callable[[F], F]:
+    return click.option(
+        "--variant",
+        type=click.Choice(VARIANTS, case_sensitive=False),
+        default=default,
+        show_default=default is not None,
+        envvar=env("variant"),
+        help="Record type: example, instance or example_batch.",
+    )
+
+
+def batch_size_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--batch-size",
+        type=click.IntRange(min=1),
+        default=64,
+        show_default=True,
+        envvar=env("batch_size"),
+        help=help_text,
+    )
+
+
+def schema_options(*, drop_rate: float) -> Callable[[F], F]:
+    """The options that describe a record's features, plus generation knobs."""
+    return compose(
+        config_option,
+        click.option(
+            "--slots",
+            envvar=env("slots"),
+            callback=_check(_parse_ranges),
+            help="Sparse features slot_N for the given slots, e.g. 1-100 or 1,5,200.",
+        ),
+        click.option(
+            "--sparse",
+            multiple=True,
+            envvar=env("sparse"),
+            callback=_split_names,
+            help="Sparse feature name (fid v2). Repeatable or comma-separated.",
+        ),
+        click.option(
+            "--fidv1-slots",
+            envvar=env("fidv1_slots"),
+            callback=_check(_parse_ranges),
+            help="Instance fid-v1 slots, e.g. 1-100.",
+        ),
+        click.option(
+            "--fidv2",
+            multiple=True,
+            envvar=env("fidv2"),
+            callback=_split_names,
+            help="Instance fid-v2 feature column name (default: the sparse features).",
+        ),
+        click.option(
+            "--dense",
+            multiple=True,
+            envvar=env("dense"),
+            callback=_check(_parse_dense),
+            metavar="NAME:SHAPE[:DTYPE]",
+            help="Dense feature, e.g. user_embedding:16:float32. A dense 'label' sets the "
+            "label count. Repeatable.",
+        ),
+        click.option(
+            "--extra",
+            multiple=True,
+            envvar=env("extra"),
+            callback=_check(_parse_extra),
+            metavar="FIELD[:SHAPE]",
+            help="LineId field to fill, e.g. actions:3. Repeatable.",
+        ),
+        click.option(
+            "--feature-list",
+            type=click.Path(dir_okay=False),
+            envvar=env("feature_list"),
+            help="Monolith feature_list.conf: slots and methods for named features.",
+        ),
+        click.option(
+            "--drop-rate",
+            type=click.FloatRange(0.0, 1.0),
+            default=drop_rate,
+            show_default=True,
+            envvar=env("drop_rate"),
+            help="Probability that an optional sparse feature is left empty.",
+        ),
+        click.option(
+            "--actions",
+            envvar=env("actions"),
+            callback=_parse_actions,
+            metavar="A,B,...",
+            help="LineId actions are drawn from this list (default: 0..10).",
+        ),
+        seed_option,
+        req_time_option,
+    )
+
+
+@dataclass(frozen=True)
+class SchemaArgs:
+    """The schema options as a command received them."""
+
+    slots: str | None
+    sparse: tuple[str, ...]
+    fidv1_slots: str | None
+    fidv2: tuple[str, ...]
+    dense: tuple[str, ...]
+    extra: tuple[str, ...]
+    feature_list: str | None
+    drop_rate: float
+    actions: tuple[int, ...] | None
+    seed: int | None
+    req_time: int | None
+
+    @classmethod
+    def pop(cls, kwargs: dict[str, Any]) -> SchemaArgs:
+        """Take the schema options out of a command's keyword arguments."""
+        return cls(**{name: kwargs.pop(name) for name in cls.__dataclass_fields__})

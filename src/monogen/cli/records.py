@@ -1,0 +1,204 @@
+"""``monogen fids | example | instance | batch | schema``: records to look at or pipe on."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from monogen.cli.common import make_generator, resolve_schema, start
+from monogen.cli.options import (
+    SchemaArgs,
+    batch_size_option,
+    force_option,
+    out_option,
+    quiet_option,
+    schema_options,
+    seed_option,
+)
+from monogen.cli.ui import human_bytes
+
+FORMATS = ("text", "json", "binary", "tfrecord")
+
+count_option = click.option(
+    "-n",
+    "--count",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="How many records to generate.",
+)
+format_option = click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    default="text",
+    show_default=True,
+    help="text (protobuf text), json (one object per line), binary (8-byte LE length + "
+    "record, i.e. a header-less Monolith data file) or tfrecord.",
+)
+
+
+def _record_command(name: str, variant: str, noun: str, example: str) -> click.Command:
+    """One generating command per variant; they differ only in record type and help."""
+
+    @click.command(name)
+    @count_option
+    @format_option
+    @out_option()
+    @force_option
+    @batch_size_option(
+        "Rows per ExampleBatch."
+        if variant == "example_batch"
+        else "Records drawn per vectorised batch (output is the same stream for a given value)."
+    )
+    @schema_options(drop_rate=0.0)
+    @quiet_option
+    def command(count: int, fmt: str, out: str, force: bool, batch_size: int, quiet: bool,
+                **kwargs: Any) -> None:  # fmt: skip
+        from monogen.dump import write_messages
+        from monogen.output import open_output
+
+        reporter = start(quiet=quiet)
+        generator = make_generator(
+            SchemaArgs.pop(kwargs), reporter, variant=variant, batch_size=batch_size
+        )
+        records = reporter.track(generator.records(count), total=count, description=noun)
+        with open_output(out, force=force or out == "-") as stream:
+            written = write_messages(stream, records, fmt=fmt)
+            size = [] if out == "-" else [human_bytes(stream.tell())]
+        target = "stdout" if out == "-" else out
+        reporter.summary(f"wrote {written} {noun} to {target}", *size, reporter.seconds())
+
+    command.help = (
+        f"Generate {noun} ({variant} records).\n\n"
+        "Features come from --slots/--sparse/--dense/... flags, MONOGEN_* variables or a "
+        "--config file; with none, a built-in default schema is used.\n\n"
+        f"\b\nExample:\n  {example}"
+    )
+    command.short_help = f"Generate {noun}."
+    return command
+
+
+example_cmd = _record_command(
+    "example",
+    "example",
+    "Examples",
+    "monogen example --seed 1 --count 2 --slots 1-10 --dense user_embedding:16",
+)
+instance_cmd = _record_command(
+    "instance",
+    "instance",
+    "Instances",
+    "monogen instance --fidv1-slots 1-20 --dense ctr:1 --count 100 -f binary -o inst.bin",
+)
+batch_cmd = _record_command(
+    "batch",
+    "example_batch",
+    "ExampleBatches",
+    "monogen batch --batch-size 128 --count 10 -f tfrecord -o batches.tfrecord",
+)
+
+
+@click.command("fids")
+@click.argument("fid_args", metavar="[FID]...", nargs=-1)
+@click.option("--slot", type=int, help="Slot to generate fids in.")
+@click.option("-n", "--count", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "-v", "--version", "version", type=click.Choice(["1", "2"]), default="2", show_default=True,
+    help="fid layout: v1 = 10-bit slot + 54-bit hash, v2 = 16-bit slot + 48-bit hash.",
+)  # fmt: skip
+@click.option(
+    "-d", "--decode", is_flag=True, help="Decode fids (arguments or stdin) into slot and hash."
+)
+@seed_option
+@quiet_option
+def fids_cmd(
+    fid_args: tuple[str, ...],
+    slot: int | None,
+    count: int,
+    version: str,
+    decode: bool,
+    seed: int | None,
+    quiet: bool,
+) -> None:
+    """Generate random fids for a slot, or decode fids into slot and hash.
+
+    Generating prints one fid per line; decoding prints `fid<TAB>slot<TAB>hash`.
+
+    \b
+    Example:
+      monogen fids --slot 5 --count 3 --version 2
+      monogen fids --decode 1441151880758558721
+      monogen example -f json | jq -r '..|.value?[]?' | monogen fids -d
+    """
+    from monogen import fids
+
+    layout = fids.fid_version(int(version))
+    if decode or fid_args:
+        if slot is not None:
+            raise click.UsageError("--slot generates fids; it cannot be combined with decoding")
+        tokens = fid_args or tuple(tok for line in sys.stdin for tok in line.split())
+        values = [_parse_fid(tok) for tok in tokens]
+        slots, hashes = layout.slot_of(values), layout.hash_of(values)
+        for value, s, h in zip(values, slots.tolist(), hashes.tolist(), strict=True):
+            click.echo(f"{value}\t{s}\t{h}")
+        return
+    if slot is None:
+        raise click.UsageError("give --slot N to generate fids, or fids to decode (--decode)")
+    import numpy as np
+
+    from monogen.generator import fresh_seed
+
+    reporter = start(quiet=quiet)
+    if seed is None:
+        seed = fresh_seed()
+        reporter.note(f"seed {seed} (pass --seed {seed} to repeat this run)")
+    for fid in layout.random(np.random.default_rng(seed), slot, count).tolist():
+        click.echo(fid)
+
+
+def _parse_fid(token: str) -> int:
+    try:
+        value = int(token, 0)
+    except ValueError:
+        raise click.BadParameter(f"{token!r} is not an integer fid", param_hint="FID") from None
+    if not 0 <= value < 2**64:
+        raise click.BadParameter(f"{token} is not an unsigned 64-bit fid", param_hint="FID")
+    return value
+
+
+@click.command("schema")
+@schema_options(drop_rate=0.0)
+def schema_cmd(**kwargs: Any) -> None:
+    """Show the features the given options resolve to (slots, shapes, dtypes).
+
+    Useful to check what a config file, MONOGEN_* variables and flags add up to.
+
+    \b
+    Example:
+      monogen schema --slots 1-3 --sparse user_recent_items --dense ctr:1
+      MONOGEN_SLOTS=1-5 monogen schema --config examples/monogen.toml
+    """
+    args = SchemaArgs.pop(kwargs)
+    schema = resolve_schema(args, start(quiet=False))
+    rows = [("name", "kind", "slot", "shape", "dtype", "sequence")]
+    rows += [
+        (m.name, "sparse", str(m.slot), "-1", m.dtype.value, "yes" if m.is_sequence else "")
+        for m in schema.sparse
+    ]
+    if schema.fidv2:
+        rows += [(m.name, "fidv2", str(m.slot), "-1", m.dtype.value, "") for m in schema.fidv2]
+    rows += [("fid v1", "fidv1", str(s), "-1", "int64", "") for s in schema.fidv1_slots]
+    rows += [(m.name, "dense", "", str(m.shape), m.dtype.value, "") for m in schema.dense]
+    if schema.label_shape:
+        rows.append(("label", "label", "", str(schema.label_shape), "float32", ""))
+    rows += [(e.name, "line_id", "", str(e.shape), "", "") for e in schema.extra]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+COMMANDS = (fids_cmd, example_cmd, instance_cmd, batch_cmd, schema_cmd)
