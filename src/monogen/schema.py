@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import cast
 
 import numpy as np
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import FieldDescriptor
 
 from monogen import fids
 from monogen.errors import SchemaError
@@ -93,8 +94,9 @@ _LINE_ID_DTYPES = {
 }
 
 
-def line_id_field(name: str, descriptor: Descriptor = LINE_ID_DESCRIPTOR) -> FieldDescriptor | None:
-    return descriptor.fields_by_name.get(name)
+def line_id_field(name: str) -> FieldDescriptor | None:
+    # The upb runtime's descriptor class stands in for the pure-Python one.
+    return cast("FieldDescriptor | None", LINE_ID_DESCRIPTOR.fields_by_name.get(name))
 
 
 @dataclass(frozen=True)

@@ -54,10 +54,12 @@ def cli() -> None:
 
 
 def _register() -> None:
+    """Each command module exports ``COMMANDS``; they appear in ``monogen --help``."""
     from monogen.cli import records
 
-    for command in records.COMMANDS:
-        cli.add_command(command)
+    for module in (records,):
+        for command in module.COMMANDS:
+            cli.add_command(command)
 
 
 _register()
