@@ -37,7 +37,7 @@ def fill_line_id(line_id: line_id_pb2.LineId, values: LineIdValues, i: int) -> N
             setattr(line_id, name, value.item() if isinstance(value, np.generic) else value)
 
 
-def _set_example_dense(feature: example_pb2.Feature, meta: FeatureMeta, row: np.ndarray) -> None:
+def set_example_dense(feature: example_pb2.Feature, meta: FeatureMeta, row: np.ndarray) -> None:
     values = row.tolist()
     if meta.dtype is DType.FLOAT32:
         feature.float_list.value.extend(values)
@@ -58,7 +58,7 @@ def build_examples(schema: Schema, draw: BatchDraw) -> list[example_pb2.Example]
         for meta, dense in zip(schema.dense, draw.dense, strict=True):
             named = example.named_feature.add(name=meta.name)
             if dense is not None:
-                _set_example_dense(named.feature, meta, dense[i])
+                set_example_dense(named.feature, meta, dense[i])
         example.label.extend(draw.labels[i].tolist())
         fill_line_id(example.line_id, draw.line_ids, i)
         examples.append(example)
@@ -77,14 +77,14 @@ def build_instances(schema: Schema, draw: BatchDraw) -> list[proto_parser_pb2.In
         for meta, dense in zip(schema.dense, draw.dense, strict=True):
             column = instance.feature.add(name=meta.name)
             if dense is not None:
-                _set_instance_dense(column, meta, dense[i])
+                set_instance_dense(column, meta, dense[i])
         instance.label.extend(draw.labels[i].tolist())
         fill_line_id(instance.line_id, draw.line_ids, i)
         instances.append(instance)
     return instances
 
 
-def _set_instance_dense(column: feature_pb2.Feature, meta: FeatureMeta, row: np.ndarray) -> None:
+def set_instance_dense(column: feature_pb2.Feature, meta: FeatureMeta, row: np.ndarray) -> None:
     if meta.dtype is DType.INT64:
         column.int64_value.extend(row.tolist())
     else:  # float32 and float64 both go to float_value
@@ -104,7 +104,7 @@ def build_example_batch(schema: Schema, draw: BatchDraw) -> list[example_pb2.Exa
         for i in range(draw.n):
             feature = features.add()
             if dense is not None:
-                _set_example_dense(feature, meta, dense[i])
+                set_example_dense(feature, meta, dense[i])
     line_ids = batch.named_feature_list.add(name=LINE_ID_LIST).feature
     for i in range(draw.n):
         line_id = line_id_pb2.LineId()
