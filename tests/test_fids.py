@@ -1,0 +1,66 @@
+"""fid layouts: known answers computed by hand, and slot round-trips at the edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from monogen import fids
+from monogen.errors import SlotError
+
+
+def test_known_answers_slot5_hash1() -> None:
+    # v1: 5 << 54 = 5 * 18014398509481984 = 90071992547409920, plus hash 1.
+    assert int(fids.V1.encode(5, 1)) == 90_071_992_547_409_921
+    # v2: 5 << 48 = 5 * 281474976710656 = 1407374883553280, plus hash 1.
+    assert int(fids.V2.encode(5, 1)) == 1_407_374_883_553_281
+
+
+def test_hash_is_masked_to_the_low_bits() -> None:
+    all_ones = np.uint64(2**64 - 1)
+    assert int(fids.V2.encode(1, all_ones)) == (1 << 48) | (2**48 - 1)
+    assert int(fids.V1.encode(1, all_ones)) == (1 << 54) | (2**54 - 1)
+
+
+@pytest.mark.parametrize(
+    ("layout", "slots"), [(fids.V1, [1, 2, 1022, 1023]), (fids.V2, [1, 2, 65534, 65535])]
+)
+def test_edge_slots_round_trip(layout: fids.FidVersion, slots: list[int]) -> None:
+    for slot in slots:
+        rng = np.random.default_rng(slot)
+        values = layout.random(rng, slot, 50)
+        assert values.dtype == np.uint64
+        assert set(layout.slot_of(values).tolist()) == {slot}
+        assert np.array_equal(layout.encode(slot, layout.hash_of(values)), values)
+
+
+@pytest.mark.parametrize(
+    ("layout", "bad"),
+    [(fids.V1, 0), (fids.V1, 1024), (fids.V2, 0), (fids.V2, 65536), (fids.V2, -1)],
+)
+def test_out_of_range_slot_is_a_clear_error(layout: fids.FidVersion, bad: int) -> None:
+    with pytest.raises(
+        SlotError,
+        match=rf"slot {bad} is out of range for fid v{layout.version} \(1\.\.{layout.max_slot}\)",
+    ):
+        layout.encode(bad, 1)
+
+
+def test_constants_match_the_original_module() -> None:
+    assert fids.MASK_V1 == (1 << 54) - 1
+    assert fids.MAX_SLOT_V1 == 1023
+    assert fids.MASK_V2 == (1 << 48) - 1
+    assert fids.MAX_SLOT_V2 == 65535
+
+
+def test_random_hashes_are_positive_63_bit() -> None:
+    hashes = fids.random_hashes(np.random.default_rng(0), 10_000)
+    assert hashes.min() >= 1
+    assert int(hashes.max()) < 2**63
+    # The top of the 63-bit range is reached, so hashes are not accidentally narrow.
+    assert int(hashes.max()) > 2**62
+
+
+def test_unknown_version() -> None:
+    with pytest.raises(SlotError, match="fid version must be 1 or 2, not 3"):
+        fids.fid_version(3)
