@@ -1,0 +1,526 @@
+"""Monolith binary data files: payloads framed by a header and a length, nothing else.
+
+A data file is records back to back, each ``header`` · ``uint64 payload length`` (LE)
+· ``payload`` (a serialized Instance, Example or ExampleBatch). There is no file
+header, index or checksum, and the shape of the per-record header is not recorded
+anywhere: it depends on four reader options (``lagrangex_header``,
+``kafka_dump_prefix``, ``has_sort_id``, ``kafka_dump``) that writer and reader must
+agree on out of band. ``HeaderOptions`` names those options, for both directions.
+
+How monogen maps the options (the original generator had only ``sort_id``,
+``kafka_dump`` and ``kafka_dump_prefix``, and with ``sort_id=False`` always wrote a
+lagrangex header):
+
+* ``HeaderOptions()`` (``sort_id``): an empty sort id, 8 zero bytes. The default.
+* ``sort_id + kafka_dump`` / ``sort_id + kafka_dump_prefix``: 16 / 24 zero bytes.
+* ``lagrangex=True``: what the original wrote with ``sort_id=False``; 8 bytes carrying
+  the source name's ``javahash``. ``sort_id`` means nothing then (Monolith's reader
+  ignores ``has_sort_id`` under ``lagrangex_header``) and is stored as False.
+* every option off: no header at all, which the original could not write.
+* refused (``HeaderOptionsError``, naming the CLI flags): ``kafka_dump`` with
+  ``kafka_dump_prefix``, either kafka option without ``sort_id``, and either kafka
+  option with ``lagrangex``. The original generator could not write these either.
+  The same options drive the reader, so monogen does not read such files either.
+
+Reading with the wrong options cannot always be noticed: an all-zero 8-byte header
+is both an empty sort id and a lagrangex header with key 0, and a sort-id file read
+with no header yields alternating empty and real payloads. Most other mismatches
+soon produce a length that is absurd, runs past the end of the file, or ends inside
+a record; those raise, and every framing error names the header options in use so
+the user can try others. Whether a payload parses as the expected proto is left to
+the caller (``monogen inspect`` parses them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import struct
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import BinaryIO, NamedTuple
+
+from monogen.compression import (
+    BinarySink,
+    BinarySource,
+    Compression,
+    open_compressed_reader,
+    open_compressed_writer,
+    peek,
+)
+from monogen.errors import (
+    CorruptRecordError,
+    HeaderOptionsError,
+    RecordTooLargeError,
+    TruncatedRecordError,
+)
+
+U64 = struct.Struct("<Q")
+U64_SIZE = U64.size  # 8
+_pack_u64 = U64.pack
+_unpack_u64 = U64.unpack
+
+# Monolith's reader treats this payload length as a corrupt record.
+CORRUPT_LENGTH = 0xFEFEFEFE
+# Largest payload length or sort-id size accepted, on reading and on writing. Real
+# records are kilobytes; a larger value means the header options do not match the
+# file (or it is damaged), and refusing it keeps garbage from allocating gigabytes.
+MAX_FIELD_BYTES = 1 << 30
+# Large payloads and skipped sort ids are read in pieces of at most this size, so a
+# length that is garbage costs no more memory than the bytes that actually exist.
+READ_CHUNK = 16 << 20
+
+# Java's String.hashCode: h = 31 * h + c over UTF-16 code units, in 32-bit arithmetic.
+JAVA_HASH_MULTIPLIER = 31
+UINT32_MASK = 0xFFFFFFFF
+# UTF-16 encodes code points beyond the Basic Multilingual Plane as surrogate pairs.
+BMP_END = 0x10000
+HIGH_SURROGATE = 0xD800
+LOW_SURROGATE = 0xDC00
+SURROGATE_PAYLOAD_BITS = 10
+SURROGATE_PAYLOAD_MASK = (1 << SURROGATE_PAYLOAD_BITS) - 1
+
+# lagrangex header fields, seen as one little-endian uint64 h (layout below).
+PB_TYPE_MASK = 0xFF
+DATA_SOURCE_KEY_SHIFT = 8
+SOURCE_HASH_MASK = 0xFFFFFF  # the low three bytes of javahash(source)
+
+# Names of the header formats, as ``HeaderOptions.describe`` spells them.
+NO_HEADER = "none"
+SORT_ID = "sort_id"
+KAFKA_DUMP = "kafka_dump"
+KAFKA_DUMP_PREFIX = "kafka_dump_prefix"
+LAGRANGEX = "lagrangex"
+_FORMAT_JOINER = "+"
+
+
+def javahash(s: str) -> int:
+    """Java's ``String.hashCode`` of ``s``, as an unsigned 32-bit int.
+
+    Java hashes UTF-16 code units, so a character outside the Basic Multilingual
+    Plane counts as its two surrogates. (The original Python generator hashed code
+    points instead; the two agree for every BMP-only string. monogen follows Java,
+    because the hash names a data source that Java-side tools compute too.)
+    """
+    h = 0
+    for char in s:
+        code = ord(char)
+        if code < BMP_END:
+            h = (h * JAVA_HASH_MULTIPLIER + code) & UINT32_MASK
+            continue
+        code -= BMP_END
+        high = HIGH_SURROGATE + (code >> SURROGATE_PAYLOAD_BITS)
+        low = LOW_SURROGATE + (code & SURROGATE_PAYLOAD_MASK)
+        h = (h * JAVA_HASH_MULTIPLIER + high) & UINT32_MASK
+        h = (h * JAVA_HASH_MULTIPLIER + low) & UINT32_MASK
+    return h
+
+
+@dataclasses.dataclass(frozen=True)
+class HeaderOptions:
+    """Which per-record header a data file has; see the module docstring for the mapping.
+
+    Invalid combinations raise ``HeaderOptionsError`` on construction, so every
+    instance can be written and read.
+    """
+
+    sort_id: bool = True
+    kafka_dump: bool = False
+    kafka_dump_prefix: bool = False
+    lagrangex: bool = False
+
+    def __post_init__(self) -> None:
+        if self.lagrangex and (self.kafka_dump or self.kafka_dump_prefix):
+            raise HeaderOptionsError(
+                "--lagrangex cannot be combined with --kafka-dump or --kafka-dump-prefix:"
+                " a lagrangex header has no other fields"
+            )
+        if self.kafka_dump and self.kafka_dump_prefix:
+            raise HeaderOptionsError("--kafka-dump and --kafka-dump-prefix cannot be used together")
+        if self.kafka_dump and not self.sort_id:
+            raise HeaderOptionsError("--kafka-dump needs --sort-id: its field follows the sort id")
+        if self.kafka_dump_prefix and not self.sort_id:
+            raise HeaderOptionsError(
+                "--kafka-dump-prefix needs --sort-id: the prefix carries the sort-id size"
+            )
+        if self.lagrangex and self.sort_id:
+            object.__setattr__(self, "sort_id", False)  # canonical form: equal formats are ==
+
+    def describe(self) -> str:
+        """A short name of the format, e.g. ``sort_id+kafka_dump``; ``parse`` reads it back."""
+        if self.lagrangex:
+            return LAGRANGEX
+        on = [
+            name
+            for name, flag in (
+                (SORT_ID, self.sort_id),
+                (KAFKA_DUMP, self.kafka_dump),
+                (KAFKA_DUMP_PREFIX, self.kafka_dump_prefix),
+            )
+            if flag
+        ]
+        return _FORMAT_JOINER.join(on) or NO_HEADER
+
+    @classmethod
+    def parse(cls, text: str) -> HeaderOptions:
+        """The options named by ``text``, as ``describe`` writes it (``-`` may stand for ``_``)."""
+        names = {name.strip().lower().replace("-", "_") for name in text.split(_FORMAT_JOINER)}
+        if names == {NO_HEADER}:
+            return cls(sort_id=False)
+        known = {SORT_ID, KAFKA_DUMP, KAFKA_DUMP_PREFIX, LAGRANGEX}
+        unknown = names - known
+        if unknown:
+            valid = ", ".join(sorted(known | {NO_HEADER}))
+            raise HeaderOptionsError(
+                f"unknown header format {text!r}; join with '+' names from: {valid}"
+            )
+        return cls(
+            sort_id=SORT_ID in names,
+            kafka_dump=KAFKA_DUMP in names,
+            kafka_dump_prefix=KAFKA_DUMP_PREFIX in names,
+            lagrangex=LAGRANGEX in names,
+        )
+
+
+DEFAULT_HEADER = HeaderOptions()
+
+
+class DataRecord(NamedTuple):
+    """One record as read.
+
+    ``offset`` is where the record's header starts, in bytes of the uncompressed
+    stream counted from where reading began. ``data_source_key`` and ``pb_type``
+    come from a lagrangex header and are None for every other format.
+    """
+
+    offset: int
+    payload: bytes
+    data_source_key: int | None
+    pb_type: int | None
+
+
+# --------------------------------------------------------------------------- headers
+#
+# The record header a generator writes, per format (all integers uint64 little-endian):
+#
+#   none                       (nothing)
+#   sort_id                    [sort-id size = 0]                              8 bytes
+#   sort_id+kafka_dump         [sort-id size = 0][kafka-dump field = 0]        16 bytes
+#   sort_id+kafka_dump_prefix  [prefix = 0][aggregate-page sort-id size = 0]
+#                              [sort-id size = 0]                              24 bytes
+#   lagrangex                  one uint64 h, 8 bytes:
+#                                byte 0      pb_type, written as 0
+#                                bytes 1..3  low three bytes of javahash(source), LE
+#                                bytes 4..7  0
+#                              (all zero without a source)
+#
+# Sort ids are written empty (size 0, no bytes). A reader of the prefix format takes
+# a zero prefix to mean "the sort-id size follows the next field"; a non-zero prefix
+# would itself be the sort-id size. A lagrangex reader takes
+# data_source_key = ((h & 0xffffffff) >> 8) << 8, i.e. (javahash << 8) mod 2**32.
+
+
+def _zeros(fields: int) -> Callable[[str | None], bytes]:
+    header = bytes(fields * U64_SIZE)
+    return lambda _source: header
+
+
+def _lagrangex_header(source: str | None) -> bytes:
+    source_hash = javahash(source) & SOURCE_HASH_MASK if source else 0
+    return _pack_u64(source_hash << DATA_SOURCE_KEY_SHIFT)
+
+
+_HEADER_WRITERS: dict[str, Callable[[str | None], bytes]] = {
+    NO_HEADER: _zeros(0),
+    SORT_ID: _zeros(1),
+    f"{SORT_ID}{_FORMAT_JOINER}{KAFKA_DUMP}": _zeros(2),
+    f"{SORT_ID}{_FORMAT_JOINER}{KAFKA_DUMP_PREFIX}": _zeros(3),
+    LAGRANGEX: _lagrangex_header,
+}
+
+
+def header_bytes(options: HeaderOptions, *, source: str | None = None) -> bytes:
+    """The header monogen writes before every record's length, in the format ``options`` names.
+
+    ``source`` (a data-source name) only has a place in a lagrangex header; passing
+    it for another format is an error rather than silently dropped.
+    """
+    if source is not None and not options.lagrangex:
+        raise HeaderOptionsError(
+            f"a source name only goes into a lagrangex header (--lagrangex);"
+            f" the {options.describe()} header has no place for it"
+        )
+    return _HEADER_WRITERS[options.describe()](source)
+
+
+def lg_header(source: str | None) -> bytes:
+    """The original generator's lagrangex header for ``source`` (8 zero bytes without one)."""
+    return header_bytes(HeaderOptions(lagrangex=True), source=source or None)
+
+
+def sort_header(sort_id: bool, kafka_dump: bool, kafka_dump_prefix: bool) -> bytes:
+    """The original generator's sort-id header; it refused the same combinations."""
+    options = HeaderOptions(
+        sort_id=sort_id, kafka_dump=kafka_dump, kafka_dump_prefix=kafka_dump_prefix
+    )
+    return header_bytes(options)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _check_payload_size(size: int, index: int) -> None:
+    if size > MAX_FIELD_BYTES:
+        raise RecordTooLargeError(
+            f"record {index}: a payload of {size} bytes is over the {MAX_FIELD_BYTES}-byte"
+            " limit data-file readers accept"
+        )
+
+
+class DataFileWriter:
+    """Writes records one at a time to ``fo`` in a data file's framing.
+
+    The header is computed once. ``close`` (or leaving the ``with`` block) finishes a
+    compressed stream and flushes ``fo`` but does not close it. If the block raises,
+    a compressed stream is left without its end marker, so it reads as truncated.
+    """
+
+    def __init__(
+        self,
+        fo: BinaryIO,
+        *,
+        header: HeaderOptions = DEFAULT_HEADER,
+        source: str | None = None,
+        compression: Compression | str | None = None,
+    ) -> None:
+        self.header = header
+        self._prefix = header_bytes(header, source=source)
+        self._stack = contextlib.ExitStack()
+        self._sink: BinarySink = self._stack.enter_context(open_compressed_writer(fo, compression))
+        self._closed = False
+        self.records_written = 0
+        self.bytes_written = 0  # uncompressed
+
+    def write(self, payload: bytes) -> None:
+        """Append one record (a serialized Instance, Example or ExampleBatch)."""
+        if self._closed:
+            raise ValueError("write to a closed DataFileWriter")
+        size = len(payload)
+        _check_payload_size(size, self.records_written)
+        framing = self._prefix + _pack_u64(size)
+        self._sink.write(framing)
+        self._sink.write(payload)
+        self.records_written += 1
+        self.bytes_written += len(framing) + size
+
+    def close(self) -> None:
+        """Finish the stream and flush ``fo`` (left open). Idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._stack.close()
+
+    def __enter__(self) -> DataFileWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        elif not self._closed:
+            self._closed = True
+            self._stack.__exit__(exc_type, exc, tb)
+
+
+def write(
+    fo: BinaryIO,
+    records: Iterable[bytes],
+    *,
+    header: HeaderOptions = DEFAULT_HEADER,
+    source: str | None = None,
+    compression: Compression | str | None = None,
+) -> int:
+    """Write ``records`` (serialized protos, consumed lazily) to ``fo``; return how many.
+
+    ``source`` names the data source in a lagrangex header. ``fo`` stays open.
+    """
+    with DataFileWriter(fo, header=header, source=source, compression=compression) as writer:
+        for payload in records:
+            writer.write(payload)
+        return writer.records_written
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _EndOfData(Exception):
+    """The stream ended exactly between two records: the clean end of the file."""
+
+
+class _Cursor:
+    """Sequential reads with the bookkeeping that error messages need."""
+
+    def __init__(
+        self, src: BinarySource, *, label: str, options: HeaderOptions, end: int | None
+    ) -> None:
+        self._read = src.read
+        self._label = label
+        self._options = options
+        self._end = end  # total stream length when cheaply known, for early length checks
+        self.pos = 0
+        self.index = 0
+        self.start = 0
+
+    def where(self) -> str:
+        return f"{self._label}: record {self.index} at offset {self.start}"
+
+    def hint(self) -> str:
+        return f" (reading with header {self._options.describe()})"
+
+    def u64(self, field: str) -> int:
+        (value,) = _unpack_u64(self.take(U64_SIZE, field))
+        return value
+
+    def take(self, size: int, field: str) -> bytes:
+        data = self._read_exact(size)
+        if len(data) < size:
+            if not data and self.pos == self.start:
+                raise _EndOfData
+            raise TruncatedRecordError(
+                f"{self.where()}: data ends {len(data)} bytes into the {size}-byte {field}"
+                f"{self.hint()}"
+            )
+        self.pos += size
+        return data
+
+    def skip(self, size: int, field: str) -> None:
+        self.check_size(size, field)
+        while size:
+            piece = min(size, READ_CHUNK)
+            self.take(piece, field)
+            size -= piece
+
+    def check_size(self, size: int, field: str) -> None:
+        if size > MAX_FIELD_BYTES:
+            raise CorruptRecordError(
+                f"{self.where()}: {field} {size} is over the {MAX_FIELD_BYTES}-byte limit"
+                f"{self.hint()}"
+            )
+        if self._end is not None and size > self._end - self.pos:
+            raise TruncatedRecordError(
+                f"{self.where()}: {field} {size} runs past the end of the data"
+                f" ({self._end - self.pos} bytes left){self.hint()}"
+            )
+
+    def _read_exact(self, size: int) -> bytes:
+        """``size`` bytes, fewer only at end of stream; copes with short reads (pipes)."""
+        read = self._read
+        try:
+            data = read(min(size, READ_CHUNK))
+            if len(data) == size or not data:
+                return data
+            parts = [data]
+            got = len(data)
+            while got < size:
+                chunk = read(min(size - got, READ_CHUNK))
+                if not chunk:
+                    break
+                parts.append(chunk)
+                got += len(chunk)
+        except (CorruptRecordError, TruncatedRecordError) as exc:  # from the decompressor
+            raise type(exc)(f"{self.where()}: {exc}") from exc
+        return b"".join(parts)
+
+
+def _read_header(cur: _Cursor, options: HeaderOptions) -> tuple[int | None, int | None]:
+    """Consume one record header as Monolith's readers do; return (data_source_key, pb_type)."""
+    if options.lagrangex:
+        h = cur.u64("lagrangex header")
+        data_source_key = ((h & UINT32_MASK) >> DATA_SOURCE_KEY_SHIFT) << DATA_SOURCE_KEY_SHIFT
+        return data_source_key, h & PB_TYPE_MASK
+    sort_id_size: int | None = None
+    if options.kafka_dump_prefix:
+        prefix = cur.u64("kafka-dump prefix")
+        if prefix == 0:
+            cur.u64("aggregate-page sort-id size")  # read and forgotten, as Monolith does
+        else:
+            sort_id_size = prefix
+    if options.sort_id:
+        if sort_id_size is None:
+            sort_id_size = cur.u64("sort-id size")
+        cur.skip(sort_id_size, "sort id")
+    if options.kafka_dump:
+        cur.u64("kafka-dump field")
+    return None, None
+
+
+def _stream_label(fo: object) -> str:
+    name = getattr(fo, "name", None)
+    return name if isinstance(name, str) else "data file"
+
+
+def _stream_length(src: BinarySource) -> int | None:
+    """Bytes from the current position to the end, if ``src`` can tell without reading."""
+    seekable, tell, seek = (getattr(src, name, None) for name in ("seekable", "tell", "seek"))
+    if seekable is None or tell is None or seek is None:
+        return None
+    try:
+        if not seekable():
+            return None
+        here = tell()
+        end = seek(0, os.SEEK_END)
+        seek(here)
+    except (OSError, ValueError):
+        return None
+    return int(end - here)
+
+
+def read(
+    fo: BinarySource,
+    *,
+    header: HeaderOptions = DEFAULT_HEADER,
+    compression: Compression | str | None = None,
+) -> Iterator[DataRecord]:
+    """Yield the records of a data file read with the given header options.
+
+    ``compression=None`` means "not said": gzip and zlib are recognised by their
+    magic bytes (unlike ``Compression.parse``, where None means NONE). Reading is
+    strictly sequential, so pipes and stdin work; ``fo`` is left open. Errors name
+    the record index (from 0), its offset and the header options in use:
+    ``CorruptRecordError`` for Monolith's 0xfefefefe marker or a length over
+    ``MAX_FIELD_BYTES``, ``TruncatedRecordError`` when the data ends inside a record.
+    """
+    label = _stream_label(fo)
+    if compression is None:
+        head, fo = peek(fo)
+        codec = Compression.sniff(head)
+        looks_like = Compression.from_magic(head)
+        if codec is Compression.NONE and looks_like is not Compression.NONE:
+            label += f" (starts like {looks_like.name} data but does not inflate)"
+    else:
+        codec = Compression.parse(compression)
+    if codec is not Compression.NONE:
+        label += f" ({codec.name}, offsets uncompressed)"
+    src = open_compressed_reader(fo, codec)
+    end = _stream_length(src) if codec is Compression.NONE else None
+    cur = _Cursor(src, label=label, options=header, end=end)
+    while True:
+        try:
+            data_source_key, pb_type = _read_header(cur, header)
+            length = cur.u64("payload length")
+        except _EndOfData:
+            return
+        if length == CORRUPT_LENGTH:
+            raise CorruptRecordError(
+                f"{cur.where()}: payload length 0xfefefefe is Monolith's corrupt-record marker"
+                f"{cur.hint()}"
+            )
+        cur.check_size(length, "payload length")
+        payload = cur.take(length, "payload")
+        yield DataRecord(cur.start, payload, data_source_key, pb_type)
+        cur.index += 1
+        cur.start = cur.pos
