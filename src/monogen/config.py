@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from monogen.errors import ConfigError
@@ -34,13 +34,19 @@ CONFIG_ENV = "MONOGEN_CONFIG"
 
 
 def load_config(
-    path: str | os.PathLike[str], *, command: str, known: Collection[str], commands: Collection[str]
+    path: str | os.PathLike[str],
+    *,
+    command: str,
+    options: Mapping[str, Mapping[str, str]],
 ) -> dict[str, Any]:
     """Read ``path`` and return the settings that apply to ``command``.
 
-    Keys use the option's long name with ``_`` or ``-`` (``batch_size``/``batch-size``).
-    A key no option of ``command`` knows is an error, so a typo does not pass silently;
-    tables for other commands are ignored.
+    ``options`` maps every command name to its config keys, each mapped to the click
+    parameter it sets. Keys use the option's
+    long name with ``_`` or ``-`` (``batch_size``/``batch-size``). A top-level key
+    that only other commands know is skipped; a key no command knows, or a key in
+    ``[command]`` that this command lacks, is an error, so a typo does not pass
+    silently.
     """
     try:
         with open(path, "rb") as stream:
@@ -49,20 +55,24 @@ def load_config(
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
-    settings = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    table = data.get(command, {})
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"config file {path}: [{command}] must be a table")
-    settings.update(table)
     tables = {k for k, v in data.items() if isinstance(v, dict)}
-    unknown_tables = sorted(tables - set(commands))
+    unknown_tables = sorted(tables - set(options))
     if unknown_tables:
         raise ConfigError(f"config file {path}: unknown command table(s) {unknown_tables}")
+    known = options.get(command, {})
+    known_anywhere = set().union(*(keys.keys() for keys in options.values()))
     result = {}
-    for key, value in settings.items():
+    for key, value in data.items():
+        name = key.replace("-", "_")
+        if key in tables:
+            continue
+        if name not in known_anywhere:
+            raise ConfigError(f"config file {path}: unknown key {key!r}")
+        if name in known:
+            result[known[name]] = value
+    for key, value in data.get(command, {}).items():
         name = key.replace("-", "_")
         if name not in known:
-            hint = f" for `monogen {command}`" if command else ""
-            raise ConfigError(f"config file {path}: unknown key {key!r}{hint}")
-        result[name] = value
+            raise ConfigError(f"config file {path}: [{command}] unknown key {key!r}")
+        result[known[name]] = value
     return result

@@ -37,16 +37,29 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
         from monogen.config import load_config
         from monogen.errors import ConfigError
 
-        known = {p.name for p in ctx.command.params if p.name}
+        command = ctx.info_name or ""
         group = ctx.parent.command if ctx.parent else None
-        commands = set(group.commands) if isinstance(group, click.Group) else set()
+        siblings = group.commands if isinstance(group, click.Group) else {}
+        options = {name: _param_names(cmd) for name, cmd in siblings.items()}
+        options[command] = _param_names(ctx.command)
         try:
-            command = ctx.info_name or ""
-            settings = load_config(value, command=command, known=known, commands=commands)
+            settings = load_config(value, command=command, options=options)
         except ConfigError as exc:
             raise click.BadParameter(str(exc)) from None
         ctx.default_map = {**(ctx.default_map or {}), **settings}
     return value
+
+
+def _param_names(command: click.Command) -> dict[str, str]:
+    """Config keys (an option's long name, ``-`` as ``_``) mapped to click parameter names."""
+    names = {}
+    for param in command.params:
+        if param.name:
+            names[param.name] = param.name
+            for opt in getattr(param, "opts", ()):
+                if opt.startswith("--"):
+                    names[opt[2:].replace("-", "_")] = param.name
+    return names
 
 
 def _split_names(

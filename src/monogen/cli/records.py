@@ -32,7 +32,7 @@ count_option = click.option(
 format_option = click.option(
     "-f",
     "--format",
-    "fmt",
+    "output_format",
     type=click.Choice(FORMATS, case_sensitive=False),
     default="text",
     show_default=True,
@@ -56,7 +56,7 @@ def _record_command(name: str, variant: str, noun: str, example: str) -> click.C
     )
     @schema_options(drop_rate=0.0)
     @quiet_option
-    def command(count: int, fmt: str, out: str, force: bool, batch_size: int, quiet: bool,
+    def command(count: int, output_format: str, out: str, force: bool, batch_size: int, quiet: bool,
                 **kwargs: Any) -> None:  # fmt: skip
         from monogen.dump import write_messages
         from monogen.output import open_output
@@ -67,7 +67,7 @@ def _record_command(name: str, variant: str, noun: str, example: str) -> click.C
         )
         records = reporter.track(generator.records(count), total=count, description=noun)
         with open_output(out, force=force or out == "-") as stream:
-            written = write_messages(stream, records, fmt=fmt)
+            written = write_messages(stream, records, fmt=output_format)
             size = [] if out == "-" else [human_bytes(stream.tell())]
         target = "stdout" if out == "-" else out
         reporter.summary(f"wrote {written} {noun} to {target}", *size, reporter.seconds())
