@@ -1,0 +1,306 @@
+"""TFRecord files, written and read without TensorFlow.
+
+TFRecord is the container TensorFlow's ``tf.io.TFRecordWriter`` writes and
+``tf.data.TFRecordDataset`` reads; TF Serving warmup files use it too. Both
+checksums are verified on read because a TFRecord that TensorFlow rejects is
+worse than no file at all, and a silent bit flip in training data is worse still.
+
+Everything streams: the writer frames one record at a time and hands the frames
+to the caller's file object in batches of at most ``WRITE_BATCH_SIZE`` bytes (plus
+one record), and the reader pulls exactly the bytes of the next record, so neither
+needs a seekable file (stdin and stdout pipes work) nor holds the whole file.
+
+Whole-stream GZIP or ZLIB compression matches TensorFlow's
+``compression_type="GZIP"`` / ``"ZLIB"``; the codec layer lives in
+``monogen.compression`` (shared with the data-file format), this module only frames.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import BinaryIO, NamedTuple
+
+from crc32c import crc32c
+
+from monogen.compression import (
+    BinarySink,
+    Compression,
+    open_compressed_reader,
+    open_compressed_writer,
+)
+from monogen.errors import CorruptRecordError, TruncatedRecordError
+
+__all__ = [
+    "Compression",
+    "Frame",
+    "TFRecordWriter",
+    "frame",
+    "iter_frames",
+    "looks_like_tfrecord",
+    "masked_crc32c",
+    "read_records",
+    "write_records",
+]
+
+# ---------------------------------------------------------------------------
+# Frame layout (one record; a file is records back to back, nothing else):
+#
+#   offset      size  field
+#   0           8     length       uint64, little-endian: N, the number of data bytes
+#   8           4     length_crc   uint32 LE: masked_crc32c(the 8 length bytes)
+#   12          N     data         the record payload (e.g. a serialized tf.train.Example)
+#   12 + N      4     data_crc     uint32 LE: masked_crc32c(data)
+#
+# CRC-32C is the Castagnoli polynomial. The mask rotates the CRC right by 15
+# bits and adds a constant, so that a CRC computed over data that itself
+# contains CRCs does not degenerate:
+#   masked(crc) = (((crc >> 15) | (crc << 17)) + MASK_DELTA) mod 2**32
+# ---------------------------------------------------------------------------
+
+LENGTH_FORMAT = "<Q"
+CRC_FORMAT = "<I"
+LENGTH_SIZE = struct.calcsize(LENGTH_FORMAT)  # 8
+CRC_SIZE = struct.calcsize(CRC_FORMAT)  # 4
+HEADER_SIZE = LENGTH_SIZE + CRC_SIZE  # 12
+FOOTER_SIZE = CRC_SIZE  # 4
+FRAME_OVERHEAD = HEADER_SIZE + FOOTER_SIZE  # 16
+
+MASK_DELTA = 0xA282EAD8
+MASK_ROTATE = 15  # rotate right by 15 == (crc >> 15) | (crc << 17) in 32 bits
+UINT32_MASK = 0xFFFFFFFF
+_ROTATE_LEFT = 32 - MASK_ROTATE
+
+# write_all hands frames to ``fo`` in batches of about this many bytes: a few large
+# writes instead of one per record, while never holding more than one batch.
+WRITE_BATCH_SIZE = 256 * 1024
+# Upper bound for a single read, so a garbage length (``verify=False``) cannot
+# make us allocate exabytes before noticing the file is shorter.
+MAX_READ = 64 * 1024 * 1024
+
+_pack_length = struct.Struct(LENGTH_FORMAT).pack
+_pack_crc = struct.Struct(CRC_FORMAT).pack
+_unpack_header = struct.Struct(LENGTH_FORMAT + CRC_FORMAT[1:]).unpack  # "<QI"
+_unpack_crc = struct.Struct(CRC_FORMAT).unpack
+
+
+def masked_crc32c(data: bytes) -> int:
+    """CRC-32C of ``data``, masked the way TFRecord stores it."""
+    crc = crc32c(data)
+    return (((crc >> MASK_ROTATE) | (crc << _ROTATE_LEFT)) + MASK_DELTA) & UINT32_MASK
+
+
+def frame(data: bytes) -> bytes:
+    """One complete framed record: header, ``data``, footer (see the layout above)."""
+    length = _pack_length(len(data))
+    return b"".join(
+        (length, _pack_crc(masked_crc32c(length)), data, _pack_crc(masked_crc32c(data)))
+    )
+
+
+def looks_like_tfrecord(head: bytes) -> bool:
+    """Whether ``head`` (the first bytes of a file) starts with a valid TFRecord header.
+
+    A random 12 bytes pass with odds of 1 in 2**32. Compressed TFRecord files and
+    empty files (a valid file of zero records) are not recognised: there is no header
+    to check.
+    """
+    if len(head) < HEADER_SIZE:
+        return False
+    _, length_crc = _unpack_header(head[:HEADER_SIZE])
+    return masked_crc32c(head[:LENGTH_SIZE]) == length_crc
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class TFRecordWriter:
+    """Frames records onto a binary file object, optionally compressing the stream.
+
+    The caller owns ``fo``: closing the writer finishes the compressed stream and
+    flushes, but leaves ``fo`` open (so it can be stdout, or an ``open_output``
+    target that is renamed into place afterwards). If the ``with`` block raises, a
+    compressed stream is left without its end marker, so it reads as truncated
+    rather than as a complete file that happens to be short.
+    """
+
+    def __init__(self, fo: BinaryIO, *, compression: Compression | str | None = None) -> None:
+        self.compression = Compression.parse(compression)
+        self._stack = contextlib.ExitStack()
+        sink: BinarySink = self._stack.enter_context(open_compressed_writer(fo, self.compression))
+        self._write: Callable[[bytes], object] = sink.write
+        self._bytes_written = 0
+        self._closed = False
+
+    @property
+    def bytes_written(self) -> int:
+        """Framed bytes written so far, before compression."""
+        return self._bytes_written
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def write(self, data: bytes) -> None:
+        """Append one record."""
+        self._check_open()
+        self._write(frame(data))
+        self._bytes_written += len(data) + FRAME_OVERHEAD
+
+    def write_all(self, records: Iterable[bytes]) -> int:
+        """Append every record of ``records``; return how many.
+
+        ``records`` is consumed lazily, one record at a time; frames reach ``fo`` in
+        batches of about ``WRITE_BATCH_SIZE`` bytes. If ``records`` raises, every
+        record it produced before is still written.
+        """
+        self._check_open()
+        # The hot loop of every generator command: frame inline with local names
+        # rather than calling ``frame`` per record (see benchmarks/tfrecord_write.py).
+        write, join, pack_length, pack_crc = self._write, b"".join, _pack_length, _pack_crc
+        delta, low32, rotate, rotate_left = MASK_DELTA, UINT32_MASK, MASK_ROTATE, _ROTATE_LEFT
+        overhead, batch_size = FRAME_OVERHEAD, WRITE_BATCH_SIZE
+        batch: list[bytes] = []
+        add = batch.append
+        batched = 0  # bytes in ``batch``
+        count = 0
+        total = 0  # framed bytes produced
+        try:
+            for data in records:
+                length = pack_length(len(data))
+                crc = crc32c(length)
+                length_crc = (((crc >> rotate) | (crc << rotate_left)) + delta) & low32
+                crc = crc32c(data)  # before any append: a bad record adds no partial frame
+                data_crc = (((crc >> rotate) | (crc << rotate_left)) + delta) & low32
+                add(length + pack_crc(length_crc))
+                add(data)
+                add(pack_crc(data_crc))
+                count += 1
+                batched += len(data) + overhead
+                if batched >= batch_size:
+                    chunk = join(batch)
+                    batch.clear()  # before writing, so a failed write is not retried below
+                    total += batched
+                    batched = 0
+                    write(chunk)
+        finally:
+            if batch:
+                chunk = join(batch)
+                batch.clear()
+                total += batched
+                write(chunk)
+            self._bytes_written += total
+        return count
+
+    def close(self) -> None:
+        """Finish the compressed stream and flush ``fo``; does not close ``fo``. Idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._stack.close()
+
+    def __enter__(self) -> TFRecordWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        elif not self._closed:
+            self._closed = True
+            self._stack.__exit__(exc_type, exc, tb)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError("write to a closed TFRecordWriter")
+
+
+def write_records(
+    fo: BinaryIO, records: Iterable[bytes], *, compression: Compression | str | None = None
+) -> int:
+    """Write ``records`` to ``fo`` as one TFRecord stream; return how many. ``fo`` stays open."""
+    with TFRecordWriter(fo, compression=compression) as writer:
+        return writer.write_all(records)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class Frame(NamedTuple):
+    """One record as read, with where its frame starts in the (uncompressed) stream."""
+
+    offset: int
+    data: bytes
+
+
+def _read_exact(read: Callable[[int], bytes | None], size: int) -> bytes:
+    """Read ``size`` bytes, fewer only at end of stream; copes with short reads from pipes."""
+    data = read(min(size, MAX_READ)) or b""
+    if len(data) == size or not data:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < size:
+        chunk = read(min(size - got, MAX_READ))
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def iter_frames(
+    fo: BinaryIO, *, compression: Compression | str | None = None, verify: bool = True
+) -> Iterator[Frame]:
+    """Yield each record with the offset of its frame, for reports that point into the file.
+
+    Offsets count uncompressed bytes; record indices in error messages count from 0.
+    ``verify=False`` skips both CRC checks (framing is still checked); use it only
+    to salvage a file, because a bad length then reads as garbage.
+    """
+    # Compression.parse: here None means "no compression", never "detect it".
+    read = open_compressed_reader(fo, Compression.parse(compression)).read
+    offset = 0
+    index = 0
+    while True:
+        header = _read_exact(read, HEADER_SIZE)
+        if not header:
+            return
+        if len(header) < HEADER_SIZE:
+            raise TruncatedRecordError(
+                f"trailing {len(header)} bytes at offset {offset} are not a record"
+            )
+        length, length_crc = _unpack_header(header)
+        where = f"record {index} at offset {offset}"
+        if verify and masked_crc32c(header[:LENGTH_SIZE]) != length_crc:
+            raise CorruptRecordError(f"{where}: length CRC mismatch")
+        data = _read_exact(read, length)
+        footer = _read_exact(read, FOOTER_SIZE) if len(data) == length else b""
+        if len(footer) < FOOTER_SIZE:
+            have = HEADER_SIZE + len(data) + len(footer)
+            raise TruncatedRecordError(
+                f"{where}: stream ends after {have} of {length + FRAME_OVERHEAD} bytes"
+            )
+        if verify and masked_crc32c(data) != _unpack_crc(footer)[0]:
+            raise CorruptRecordError(f"{where}: data CRC mismatch")
+        yield Frame(offset, data)
+        offset += length + FRAME_OVERHEAD
+        index += 1
+
+
+def read_records(
+    fo: BinaryIO, *, compression: Compression | str | None = None, verify: bool = True
+) -> Iterator[bytes]:
+    """Yield the payload of each record in ``fo``, reading sequentially (pipes work).
+
+    Raises ``CorruptRecordError`` on a checksum mismatch and ``TruncatedRecordError``
+    when the stream ends inside a record; both messages give the record's index and
+    offset. See ``iter_frames`` for ``verify``.
+    """
+    for record in iter_frames(fo, compression=compression, verify=verify):
+        yield record.data
