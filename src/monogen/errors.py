@@ -65,3 +65,13 @@ class HeaderOptionsError(MonogenError, ValueError):
 
 class RecordTooLargeError(MonogenError, ValueError):
     """A record is too large for the format (or for the readers that must read it back)."""
+
+
+class TensorFlowMissingError(MonogenError, ImportError):
+    """TensorFlow is needed (the ``tf`` extra) and not installed; the message says how to add it."""
+
+
+class ExportOptionsError(MonogenError, ValueError):
+    """Options for exporting the demo model that cannot be used; the message names the flag."""
+
+    exit_code = 2
