@@ -296,3 +296,67 @@ def gen_example_batch(
         feature_list=feature_list,
     )
     return _one_batch(schema, Variant.EXAMPLE_BATCH, batch_size, drop_rate, actions)[0]
+
+
+# --------------------------------------------------------------------------- data files
+
+# Appended to the module above, hence imports here rather than at the top.
+from dataclasses import replace as _replace  # noqa: E402
+from os import PathLike  # noqa: E402
+
+from monogen import datafile as _datafile  # noqa: E402
+from monogen.datafile import GenerateSummary, HeaderOptions, lg_header, sort_header  # noqa: E402
+from monogen.errors import HeaderOptionsError  # noqa: E402
+from monogen.output import open_output  # noqa: E402
+
+__all__ += ["gen_random_data_file", "lg_header", "sort_header"]
+
+
+def gen_random_data_file(
+    data_file_name: str | PathLike[str],
+    args: ParserArgs,
+    num_batch: int = 128,
+    source: str | None = None,
+    sort_id: bool = True,
+    kafka_dump: bool = False,
+    kafka_dump_prefix: bool = False,
+    actions: Sequence[int] | None = None,
+    *,
+    compression: str | None = None,
+) -> GenerateSummary:
+    """Write ``num_batch`` random batches for ``args`` to a Monolith data file.
+
+    The original's signature and semantics: per batch ``args.batch_size`` Examples or
+    Instances, or one ExampleBatch (also when ``args.variant_type`` is None, as the
+    original's fall-through did); ``sort_id`` writes the sort-id header (with
+    ``kafka_dump`` or ``kafka_dump_prefix`` fields), ``sort_id=False`` the lagrangex
+    header carrying ``source``'s hash. ``actions`` (else ``args.actions``) are the
+    LineId actions to draw from. Differences: records stream to the file instead of
+    being held in memory, the file appears whole or not at all (parent directories
+    are created), a kafka option with ``sort_id=False`` is refused instead of
+    ignored, and ``compression`` ("gzip"/"zlib") is monogen's addition. Returns
+    how many records and batches were written (the original returned None).
+    """
+    if not sort_id and (kafka_dump or kafka_dump_prefix):
+        raise HeaderOptionsError(
+            "sort_id=False writes a lagrangex header, which has no kafka_dump or"
+            " kafka_dump_prefix field (the original silently ignored them)"
+        )
+    header = HeaderOptions(
+        sort_id=sort_id,
+        kafka_dump=kafka_dump,
+        kafka_dump_prefix=kafka_dump_prefix,
+        lagrangex=not sort_id,
+    )
+    if actions is not None:
+        args = _replace(args, actions=list(actions))
+    generator = args.generator(args.variant_type or Variant.EXAMPLE_BATCH)
+    with open_output(data_file_name) as fo:
+        return _datafile.generate(
+            fo,
+            generator,
+            num_batch=num_batch,
+            header=header,
+            source_name=(source or None) if header.lagrangex else None,
+            compression=compression,
+        )

@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import os
 import struct
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, Protocol
 
 from monogen.compression import (
     BinarySink,
@@ -524,3 +525,55 @@ def read(
         yield DataRecord(cur.start, payload, data_source_key, pb_type)
         cur.index += 1
         cur.start = cur.pos
+
+
+# --------------------------------------------------------------------------- generating
+
+
+class BatchSource(Protocol):
+    """Anything with an endless ``batches()`` stream, e.g. ``monogen.generator.RecordGenerator``.
+
+    A batch is the records one data-file batch holds: ``batch_size`` serialized
+    Examples or Instances, or a single serialized ExampleBatch.
+    """
+
+    def batches(self) -> Iterator[Sequence[bytes]]: ...
+
+
+class GenerateSummary(NamedTuple):
+    """What ``generate`` wrote; ``bytes`` counts framed bytes before compression."""
+
+    records: int
+    batches: int
+    bytes: int
+
+
+def generate(
+    fo: BinaryIO,
+    source: BatchSource,
+    *,
+    num_batch: int,
+    header: HeaderOptions = DEFAULT_HEADER,
+    source_name: str | None = None,
+    compression: Compression | str | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> GenerateSummary:
+    """Write ``num_batch`` batches drawn from ``source`` to ``fo`` as a data file.
+
+    This is what the original ``gen_random_data_file`` did, except that it held
+    every record in memory first: here a batch is drawn only when the previous
+    one is on ``fo``, so memory stays at one batch whatever ``num_batch`` is.
+    ``source_name`` goes into a lagrangex header. ``progress`` is called with 1
+    after each batch (a progress bar's ``advance``). ``fo`` stays open.
+    """
+    if num_batch < 0:
+        raise ValueError(f"num_batch must be >= 0, not {num_batch}")
+    batches = 0
+    with DataFileWriter(fo, header=header, source=source_name, compression=compression) as writer:
+        for batch in itertools.islice(source.batches(), num_batch):
+            for payload in batch:
+                writer.write(payload)
+            batches += 1
+            if progress is not None:
+                progress(1)
+        return GenerateSummary(writer.records_written, batches, writer.bytes_written)
