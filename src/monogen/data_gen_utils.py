@@ -298,6 +298,111 @@ def gen_example_batch(
     return _one_batch(schema, Variant.EXAMPLE_BATCH, batch_size, drop_rate, actions)[0]
 
 
+# --------------------------------------------------------------------------- warmup requests
+
+# Appended to the module above, hence imports here rather than at the top.
+import dataclasses  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+from monogen.proto import prediction_log_pb2  # noqa: E402
+from monogen.warmup import (  # noqa: E402
+    WarmupPlan,
+    plan_requests,
+    prediction_logs,
+    write_warmup_file,
+)
+
+__all__ += ["gen_prediction_log", "gen_warmup_file"]
+
+LABEL = "label"
+
+
+def gen_prediction_log(args: ParserArgs) -> Iterator[prediction_log_pb2.PredictionLog]:
+    """Monolith's warmup PredictionLogs for ``args``, over ``monogen.warmup``.
+
+    ``max_records // batch_size`` requests cycle over ``args.signature_name``; each
+    ``serving_default`` request is followed by one ``output_filter`` copy per name in
+    ``args.output_heads`` (the original took the heads from the export context).
+    Where the original asserted, a ``WarmupError`` names the setting to change; more
+    than the 1000 PredictionLogs TF Serving accepts is refused the same way.
+    """
+    generator = args.generator()
+    return prediction_logs(_warmup_plan(args, generator), generator.batches())
+
+
+def gen_warmup_file(
+    warmup_file: str | None = None,
+    drop_rate: float | None = None,
+    *,
+    args: ParserArgs | None = None,
+) -> str | None:
+    """Write ``gen_prediction_log``'s logs to ``warmup_file`` (or ``args.warmup_file``).
+
+    As the original: returns None when there is no path or no feature, returns the
+    path of an existing file without touching it, drops a dense ``label`` feature,
+    creates parent directories. ``args`` stands in for the TensorFlow graph
+    collections the original read its settings from. The file appears whole or not
+    at all.
+    """
+    log = logging.getLogger(__name__)
+    settings = args if args is not None else ParserArgs()
+    path = warmup_file or settings.warmup_file
+    if not path:
+        log.info("warmup_file is None, skip")
+        return None
+    if os.path.exists(path):
+        log.info("%s exists, return directly", path)
+        return path
+    features = (
+        settings.fidv1_features
+        or settings.fidv2_features
+        or settings.sparse_features
+        or settings.dense_features
+        or settings.extra_features
+    )
+    if not features:
+        log.warning("no features are configured; no warmup file written")
+        return None
+    changes: dict[str, Any] = {"warmup_file": path, **_without_label(settings)}
+    if drop_rate is not None:
+        changes["drop_rate"] = drop_rate
+    warmup_args = dataclasses.replace(settings, **changes)
+    generator = warmup_args.generator()
+    plan = _warmup_plan(warmup_args, generator)
+    write_warmup_file(path, plan, generator.batches())
+    return path
+
+
+def _warmup_plan(args: ParserArgs, generator: RecordGenerator) -> WarmupPlan:
+    return plan_requests(
+        variant=generator.variant,
+        signatures=args.signature_name,
+        output_heads=args.output_heads,
+        batch_size=args.batch_size,
+        max_records=args.max_records,
+        model_name=args.model_name,
+    )
+
+
+def _without_label(args: ParserArgs) -> dict[str, Any]:
+    """The dense-feature settings minus ``label`` (warmup requests carry no labels)."""
+    dense = list(args.dense_features or [])
+    if LABEL not in dense:
+        return {}
+    index = dense.index(LABEL)
+
+    def drop(values: list[Any] | None) -> list[Any] | None:
+        return None if values is None else [v for i, v in enumerate(values) if i != index]
+
+    return {
+        "dense_features": drop(dense),
+        "dense_feature_shapes": drop(args.dense_feature_shapes),
+        "dense_feature_types": drop(args.dense_feature_types),
+    }
+
+
 # --------------------------------------------------------------------------- data files
 
 # Appended to the module above, hence imports here rather than at the top.

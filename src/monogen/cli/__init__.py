@@ -55,9 +55,9 @@ def cli() -> None:
 
 def _register() -> None:
     """Each command module exports ``COMMANDS``; they appear in ``monogen --help``."""
-    from monogen.cli import records
+    from monogen.cli import records, warmup
 
-    for module in (records,):
+    for module in (records, warmup):
         for command in module.COMMANDS:
             cli.add_command(command)
 

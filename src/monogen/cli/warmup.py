@@ -1,0 +1,269 @@
+"""``monogen warmup``: a TF Serving warmup file, generated or taken from a data file."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from monogen.cli.common import make_generator, resolve_schema, start
+from monogen.cli.options import (
+    SchemaArgs,
+    _split_names,
+    batch_size_option,
+    env,
+    force_option,
+    out_option,
+    quiet_option,
+    schema_options,
+    variant_option,
+)
+from monogen.cli.ui import Reporter, human_bytes
+
+if TYPE_CHECKING:
+    from monogen.datafile import HeaderOptions
+    from monogen.savedmodel import ModelSignatures
+    from monogen.warmup import WarmupPlan
+
+# Flags that only mean something when records come from a data file.
+READER_FLAGS = {
+    "sort_id": "--sort-id/--no-sort-id",
+    "kafka_dump": "--kafka-dump",
+    "kafka_dump_prefix": "--kafka-dump-prefix",
+    "lagrangex": "--lagrangex",
+}
+NO_TARGET = (
+    "give --out PATH (- for stdout), or --saved-model DIR to write "
+    "DIR/assets.extra/tf_serving_warmup_requests"
+)
+# Record noun per variant name; an ExampleBatch request is worded on its own.
+_NOUNS = {"example": "Example", "instance": "Instance"}
+EXAMPLE_BATCH = "example_batch"
+
+
+@click.command("warmup")
+@out_option(default=None)
+@force_option
+@click.option(
+    "--saved-model",
+    type=click.Path(file_okay=False),
+    help="SavedModel directory (or TF Serving base directory: the newest version is used). "
+    "Signatures, input name, variant and output heads are read from it, and the file is "
+    "written to DIR/assets.extra/tf_serving_warmup_requests unless --out is given.",
+)
+@variant_option(None)
+@click.option(
+    "--model-name",
+    default="entry",
+    show_default=True,
+    envvar=env("model_name"),
+    help="ModelSpec.name of every request.",
+)
+@click.option(
+    "--signature",
+    "signatures",
+    multiple=True,
+    envvar=env("signature"),
+    callback=_split_names,
+    help="Signature to warm up, in round-robin order; serving_default is always added. "
+    "Repeatable or comma-separated. With --saved-model: default all that take the model's input.",
+)
+@click.option(
+    "--output-head",
+    "output_heads",
+    multiple=True,
+    envvar=env("output_head"),
+    callback=_split_names,
+    help="Output of the default signature that gets its own output_filter copy of each of "
+    "its requests. Repeatable or comma-separated. With --saved-model: default its outputs.",
+)
+@batch_size_option("Records per request (rows of the one ExampleBatch per request).")
+@click.option(
+    "--max-records",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    envvar=env("max_records"),
+    help="Record budget: the file holds max_records // batch_size requests.",
+)
+@click.option(
+    "--from-datafile",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Take the records from this Monolith data file (- for stdin) instead of "
+    "generating them; read with the header flags below.",
+)
+@click.option(
+    "--sort-id/--no-sort-id",
+    default=True,
+    show_default=True,
+    help="Data file records carry a sort id (with --from-datafile).",
+)
+@click.option("--kafka-dump", is_flag=True, help="Data file headers have a kafka-dump field.")
+@click.option(
+    "--kafka-dump-prefix", is_flag=True, help="Data file headers start with a kafka-dump prefix."
+)
+@click.option("--lagrangex", is_flag=True, help="Data file records have a lagrangex header.")
+@schema_options(drop_rate=0.5)
+@quiet_option
+@click.pass_context
+def warmup_cmd(
+    ctx: click.Context,
+    out: str | None,
+    force: bool,
+    saved_model: str | None,
+    variant: str | None,
+    model_name: str,
+    signatures: tuple[str, ...],
+    output_heads: tuple[str, ...],
+    batch_size: int,
+    max_records: int,
+    from_datafile: str | None,
+    quiet: bool,
+    **kwargs: Any,
+) -> None:
+    """Write a TensorFlow Serving warmup file (a TFRecord of PredictionLogs).
+
+    Each request feeds one signature a DT_STRING tensor of --batch-size serialized
+    Examples or Instances (or one ExampleBatch), cycling over the signatures;
+    requests for a multi-head default signature are followed by one output_filter
+    copy per head. The file is never compressed and never holds more than the
+    1000 PredictionLogs TF Serving accepts; a dense 'label' feature is left out.
+    The variant defaults to example, or to what a --saved-model's input name
+    says. An existing file is kept unless --force.
+
+    \b
+    Example:
+      monogen warmup --out warmup.tfrecord --seed 1
+      monogen warmup --saved-model /models/ranker --slots 1-100
+      monogen warmup --variant instance --signature predict --output-head ctr \\
+          --output-head cvr --out w.tfrecord
+      monogen warmup --from-datafile train.bin --variant instance --out w.tfrecord
+    """
+    from monogen.savedmodel import read_signatures
+    from monogen.warmup import plan_requests, write_warmup_file
+
+    header = _reader_header(ctx, kwargs, from_datafile)
+    args = SchemaArgs.pop(kwargs)
+    if out is None and saved_model is None:
+        raise click.UsageError(NO_TARGET)
+    reporter = start(quiet=quiet)
+    model = read_signatures(saved_model) if saved_model else None
+    plan = plan_requests(
+        variant=variant,
+        model=model,
+        signatures=signatures,
+        output_heads=output_heads,
+        batch_size=batch_size,
+        max_records=max_records,
+        model_name=model_name,
+    )
+    _note_plan(reporter, plan, model)
+    target = _target(out, model)
+    batches = _record_batches(plan, args, reporter, from_datafile, header)
+    with batches as source, reporter.progress("warmup", plan.total_logs) as advance:
+        summary = write_warmup_file(target, plan, source, force=force, progress=advance)
+    unused = [s.name for s in plan.signatures if s.name not in summary.signatures]
+    if unused:
+        reporter.note(
+            f"warning: the data file ran out after {summary.requests} requests; no request "
+            f"for signature {', '.join(unused)}"
+        )
+    where = "stdout" if target == "-" else target
+    facts = [
+        _per_request(plan, from_datafile is not None),
+        _signature_fact(summary.signatures),
+    ]
+    if summary.logs != summary.requests:
+        facts.append(f"{summary.logs} PredictionLogs with output-head copies")
+    reporter.summary(
+        f"wrote {summary.requests} warmup requests to {where}",
+        *facts,
+        human_bytes(summary.bytes),
+        reporter.seconds(),
+    )
+
+
+def _target(out: str | None, model: ModelSignatures | None) -> str:
+    """--out, else the warmup file of the SavedModel."""
+    from monogen.warmup import warmup_path
+
+    if out is not None:
+        return out
+    if model is None:
+        raise click.UsageError(NO_TARGET)
+    return str(warmup_path(model.model_dir))
+
+
+def _reader_header(
+    ctx: click.Context, kwargs: dict[str, Any], from_datafile: str | None
+) -> HeaderOptions | None:
+    """The data-file header options, refusing them when no data file is read."""
+    from monogen.datafile import HeaderOptions
+
+    values = {name: kwargs.pop(name) for name in READER_FLAGS}
+    if from_datafile is None:
+        for name, flag in READER_FLAGS.items():
+            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE:
+                raise click.UsageError(f"{flag} only applies with --from-datafile")
+        return None
+    return HeaderOptions(**values)
+
+
+@contextlib.contextmanager
+def _record_batches(
+    plan: WarmupPlan,
+    args: SchemaArgs,
+    reporter: Reporter,
+    from_datafile: str | None,
+    header: HeaderOptions | None,
+) -> Iterator[Iterable[Sequence[bytes]]]:
+    """Request batches from a data file, or from a seeded generator (without 'label')."""
+    from monogen import datafile
+    from monogen.output import open_input
+    from monogen.warmup import datafile_batches
+
+    if from_datafile is None:
+        schema = resolve_schema(args, reporter).without_label()
+        generator = make_generator(
+            args, reporter, variant=plan.variant.value, batch_size=plan.batch_size, schema=schema
+        )
+        yield generator.batches()
+        return
+    with open_input(from_datafile) as stream:
+        records = datafile.read(stream, header=header or datafile.HeaderOptions())
+        yield datafile_batches(records, variant=plan.variant, batch_size=plan.batch_size)
+
+
+def _note_plan(reporter: Reporter, plan: WarmupPlan, model: ModelSignatures | None) -> None:
+    if model is None:
+        return
+    fed = next((s.input_name for s in plan.signatures if s.input_name), None)
+    reporter.note(
+        f"model {model.model_dir}: {plan.variant.value} records"
+        + (f" into input '{fed}'" if fed else "")
+    )
+    for name in plan.skipped:
+        taken = model.signatures[name].inputs
+        reporter.note(
+            f"skipping signature '{name}': it takes input '{next(iter(taken))}', not '{fed}'"
+        )
+
+
+def _per_request(plan: WarmupPlan, from_file: bool) -> str:
+    if plan.variant.value == EXAMPLE_BATCH:
+        rows = "" if from_file else f" of {plan.batch_size} rows"
+        return f"1 ExampleBatch{rows} per request"
+    noun = _NOUNS[plan.variant.value]
+    count = plan.records_per_request
+    return f"{count} {noun}{'' if count == 1 else 's'} per request"
+
+
+def _signature_fact(names: Iterable[str]) -> str:
+    names = list(names)
+    label = "signature" if len(names) == 1 else "signatures"
+    return f"{len(names)} {label} ({', '.join(names)})"
+
+
+COMMANDS = (warmup_cmd,)
