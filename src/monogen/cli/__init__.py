@@ -55,9 +55,9 @@ def cli() -> None:
 
 def _register() -> None:
     """Each command module exports ``COMMANDS``; they appear in ``monogen --help``."""
-    from monogen.cli import records, tf, warmup
+    from monogen.cli import datafile, inspect, records, warmup
 
-    for module in (records, warmup, tf):
+    for module in (records, warmup, datafile, inspect):
         for command in module.COMMANDS:
             cli.add_command(command)
 

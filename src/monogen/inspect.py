@@ -1,0 +1,1046 @@
+"""Look inside TFRecord, warmup and Monolith data files: verify every record, summarise them.
+
+``inspect_stream`` reads a file once, strictly sequentially (stdin works), and
+returns a ``Report``: how many records were read and found sound, what went wrong
+where, and statistics to check a generator or a pipeline against (per-feature fill
+rates and fid slots, LineId fields, warmup signatures and inputs). ``monogen
+inspect`` renders it.
+
+What "sound" means, record by record:
+
+* framing: a TFRecord's length CRC and data CRC; a data file's header and length,
+  read with the header options given (``monogen.datafile.read`` semantics);
+* parsing: the payload parses as the record type (``FromString`` raises nothing)
+  *and* the parsed message has no unknown field at its top level. protobuf parsing
+  is lenient: the bytes of another message type usually parse without error, their
+  fields landing in the unknown-field set, so an unknown top-level field is what
+  gives away the wrong record type (or wrong header options). Unknown fields deeper
+  down are accepted, because real deployments extend LineId with their own fields;
+* per type: a PredictionLog carries a predict_log (the kind warmup files use) whose
+  string inputs parse as records too; every feature list of an ExampleBatch has
+  batch_size rows (one when SHARED), since Monolith's readers index them by row;
+  a data-file payload is not empty, since an empty payload is what header options
+  that do not match the file typically produce.
+
+Which problems end the reading: after a framing error (a TFRecord length CRC
+mismatch, a data-file length that cannot be right, data ending inside a record)
+the next record cannot be found, so reading stops there. Other problems (a data
+CRC mismatch, a payload that does not parse) leave the framing intact: with
+``keep_going`` reading goes on and every bad record is listed, else it stops.
+
+Detection, where not told: GZIP/ZLIB by magic bytes and a trial inflate
+(``Compression.sniff``); TFRecord when the first 12 uncompressed bytes carry a valid
+length CRC (a false match has odds of 1 in 2**32), else a data file; the record type
+by parsing the first records as each candidate and keeping those that parse cleanly
+(PredictionLogs with a predict_log make a warmup file). A data file's header options
+cannot be detected reliably (an all-zero 8-byte header is both an empty sort id and
+a lagrangex header), so they default to Monolith's reader default, sort_id; when
+reading fails, the other header formats are tried on the first records of a seekable
+input and the ones that read cleanly are suggested. An empty input has no records
+to verify and is reported as a problem.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import io
+import struct
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from google.protobuf.message import DecodeError, Message
+from google.protobuf.unknown_fields import UnknownFieldSet
+
+from monogen import datafile
+from monogen.compression import (
+    GZIP_WBITS,
+    SNIFF_OUTPUT_LIMIT,
+    ZLIB_WBITS,
+    BinarySource,
+    Compression,
+    open_compressed_reader,
+    peek,
+)
+from monogen.datafile import DEFAULT_HEADER, HeaderOptions
+from monogen.errors import CorruptRecordError, MonogenError, SchemaError, TruncatedRecordError
+from monogen.fids import HASH_BITS_V1, HASH_BITS_V2
+from monogen.proto import example_pb2, line_id_pb2, prediction_log_pb2, proto_parser_pb2
+from monogen.tfrecord import (
+    CRC_SIZE,
+    FRAME_OVERHEAD,
+    HEADER_SIZE,
+    LENGTH_SIZE,
+    looks_like_tfrecord,
+    masked_crc32c,
+)
+
+# How many leading records decide the record type, and are tried with other header
+# options when reading a data file fails.
+DETECT_WINDOW = 16
+# Distinct names (features, inputs, signatures...) tracked per table. Real schemas
+# have hundreds; the cap keeps memory flat on a file full of garbage names.
+MAX_TRACKED = 4096
+# Payloads and skipped bytes are read in pieces of at most this size, so a length
+# that is garbage costs no more memory than the bytes that exist.
+READ_CHUNK = 16 << 20
+
+# The ExampleBatch feature lists that carry each row's LineId and labels.
+LINE_ID_LIST = "__LINE_ID__"
+LABEL_LIST = "__LABEL__"
+SERVING_DEFAULT = "serving_default"
+
+
+class FileFormat(str, enum.Enum):
+    """The container: checksummed TFRecord frames, or Monolith's header + length framing."""
+
+    TFRECORD = "tfrecord"
+    DATAFILE = "datafile"
+
+    @property
+    def display(self) -> str:
+        return {FileFormat.TFRECORD: "TFRecord", FileFormat.DATAFILE: "Monolith data file"}[self]
+
+
+class RecordType(str, enum.Enum):
+    """What each record is; PREDICTION_LOG means a TF Serving warmup file."""
+
+    EXAMPLE = "example"
+    INSTANCE = "instance"
+    EXAMPLE_BATCH = "example_batch"
+    PREDICTION_LOG = "prediction_log"
+
+    @classmethod
+    def parse(cls, text: str | RecordType) -> RecordType:
+        """Accepts the ``--variant`` spellings, plus ``warmup`` for PREDICTION_LOG."""
+        if isinstance(text, RecordType):
+            return text
+        key = text.strip().lower().replace("-", "_")
+        key = _RECORD_TYPE_ALIASES.get(key, key)
+        try:
+            return cls(key)
+        except ValueError:
+            valid = ", ".join(t.value for t in cls)
+            raise SchemaError(f"unknown record type {text!r} (expected one of: {valid})") from None
+
+    @property
+    def message_class(self) -> type[Message]:
+        return _MESSAGE_CLASSES[self]
+
+    @property
+    def display(self) -> str:
+        return self.message_class.DESCRIPTOR.name
+
+
+_RECORD_TYPE_ALIASES = {
+    "examplebatch": "example_batch",
+    "batch": "example_batch",
+    "predictionlog": "prediction_log",
+    "warmup": "prediction_log",
+}
+_MESSAGE_CLASSES: dict[RecordType, type[Message]] = {
+    RecordType.EXAMPLE: example_pb2.Example,
+    RecordType.INSTANCE: proto_parser_pb2.Instance,
+    RecordType.EXAMPLE_BATCH: example_pb2.ExampleBatch,
+    RecordType.PREDICTION_LOG: prediction_log_pb2.PredictionLog,
+}
+# Candidates in order of preference when several parse cleanly: a TFRecord is most
+# often a warmup file or tf.Examples' Monolith cousin, a data file most often holds
+# Instances (the default of Monolith's data-file reader).
+_CANDIDATES: dict[FileFormat, tuple[RecordType, ...]] = {
+    FileFormat.TFRECORD: (
+        RecordType.PREDICTION_LOG,
+        RecordType.EXAMPLE,
+        RecordType.INSTANCE,
+        RecordType.EXAMPLE_BATCH,
+    ),
+    FileFormat.DATAFILE: (RecordType.INSTANCE, RecordType.EXAMPLE, RecordType.EXAMPLE_BATCH),
+}
+RECORD_VARIANTS = (RecordType.EXAMPLE, RecordType.INSTANCE, RecordType.EXAMPLE_BATCH)
+# The serving input that takes each record type (``monogen.generator.Variant.input_name``).
+INPUT_RECORD_TYPES = {
+    "examples": RecordType.EXAMPLE,
+    "instances": RecordType.INSTANCE,
+    "example_batch": RecordType.EXAMPLE_BATCH,
+}
+# Every header format ``HeaderOptions`` can read, for suggestions.
+ALL_HEADERS = (
+    HeaderOptions(),
+    HeaderOptions(kafka_dump=True),
+    HeaderOptions(kafka_dump_prefix=True),
+    HeaderOptions(lagrangex=True),
+    HeaderOptions(sort_id=False),
+)
+
+
+class Problem(NamedTuple):
+    """One bad record (or a reason reading stopped); ``message`` names file, record, offset."""
+
+    message: str
+    fatal: bool  # reading could not go on after it
+
+
+class BadPayload(ValueError):
+    """A payload that is not a sound record of its type; the message says why."""
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_record(payload: bytes, record_type: RecordType) -> Message:
+    """``payload`` parsed as ``record_type``, or ``BadPayload`` (see the module docstring)."""
+    title = record_type.display
+    try:
+        message = record_type.message_class.FromString(payload)
+    except DecodeError:
+        raise BadPayload(f"does not parse as {title}") from None
+    unknown = sorted(_unknown_fields(message))
+    if unknown:
+        numbers = ", ".join(map(str, unknown))
+        plural = "s" if len(unknown) > 1 else ""
+        raise BadPayload(f"not {_a(title)}: unknown top-level field{plural} {numbers}")
+    _CHECKS.get(record_type, _no_check)(message)
+    return message
+
+
+def _unknown_fields(message: Message) -> set[int]:
+    """Numbers of the fields of ``message`` (top level only) that its type does not declare."""
+    unknown = UnknownFieldSet(message)
+    return {unknown[i].field_number for i in range(len(unknown))}
+
+
+def parses_as(payload: bytes, record_type: RecordType) -> bool:
+    try:
+        parse_record(payload, record_type)
+    except BadPayload:
+        return False
+    return True
+
+
+def _a(title: str) -> str:
+    return f"an {title}" if title[0] in "AEIOU" else f"a {title}"
+
+
+def _no_check(message: Any) -> None:
+    del message
+
+
+def _check_prediction_log(log: Any) -> None:
+    if log.WhichOneof("log_type") != "predict_log":
+        raise BadPayload("PredictionLog without a predict_log")
+
+
+def _check_example_batch(batch: Any) -> None:
+    for named in batch.named_feature_list:
+        rows = len(named.feature)
+        if named.type == example_pb2.SHARED:
+            if rows < 1:
+                raise BadPayload(f"SHARED feature list {named.name!r} has no feature")
+        elif rows != batch.batch_size:
+            raise BadPayload(
+                f"feature list {named.name!r} has {rows} rows, batch_size is {batch.batch_size}"
+            )
+        if named.name == LINE_ID_LIST:
+            for row, feature in enumerate(named.feature):
+                for data in feature.bytes_list.value:
+                    try:
+                        line_id_pb2.LineId.FromString(data)
+                    except DecodeError:
+                        raise BadPayload(
+                            f"row {row} of {LINE_ID_LIST} does not parse as LineId"
+                        ) from None
+
+
+_CHECKS: dict[RecordType, Callable[[Any], None]] = {
+    RecordType.PREDICTION_LOG: _check_prediction_log,
+    RecordType.EXAMPLE_BATCH: _check_example_batch,
+}
+
+
+class Detection(NamedTuple):
+    """What ``detect_record_type`` found: ``record_type`` is None when nothing fits."""
+
+    record_type: RecordType | None
+    also_parses_as: tuple[RecordType, ...]
+    evidence: int  # non-empty payloads it was decided on (0: a guess)
+
+
+def detect_record_type(payloads: Iterable[bytes], candidates: Sequence[RecordType]) -> Detection:
+    """The record type the payloads share, and the other candidates that fit them as well.
+
+    Candidates are narrowed record by record (empty payloads say nothing) for as long
+    as at least one still fits; the first remaining one in ``candidates`` order wins.
+    ``record_type`` is None when the first non-empty payload parses as no candidate;
+    with no non-empty payload at all it is the first candidate, on no evidence.
+    """
+    viable = list(candidates)
+    evidence = 0
+    for payload in payloads:
+        if not payload:
+            continue
+        narrowed = [t for t in viable if parses_as(payload, t)]
+        if not narrowed:
+            if not evidence:
+                return Detection(None, (), 0)
+            break
+        viable = narrowed
+        evidence += 1
+    if not evidence:
+        return Detection(viable[0], (), 0)
+    return Detection(viable[0], tuple(viable[1:]), evidence)
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+@dataclass
+class FeatureStats:
+    """One feature (or fid-v1 slot, or LineId field) over the rows seen."""
+
+    rows: int = 0  # rows in which it is present
+    filled: int = 0  # rows in which it has at least one value
+    values: int = 0  # values in all rows
+    kinds: set[str] = field(default_factory=set)  # which value fields carry them
+    slots: set[int] = field(default_factory=set)  # slots of its fids
+
+
+def _tracked(table: dict[str, FeatureStats], name: str) -> FeatureStats | None:
+    stats = table.get(name)
+    if stats is None and len(table) < MAX_TRACKED:
+        stats = table[name] = FeatureStats()
+    return stats
+
+
+def _v1_slots(fids: Iterable[int]) -> set[int]:
+    return {fid >> HASH_BITS_V1 for fid in fids}
+
+
+def _v2_slots(fids: Iterable[int]) -> set[int]:
+    return {fid >> HASH_BITS_V2 for fid in fids}
+
+
+@dataclass
+class RecordStats:
+    """Statistics over Examples, Instances or ExampleBatches (rows: one per Example/Instance)."""
+
+    record_type: RecordType
+    records: int = 0
+    rows: int = 0
+    features: dict[str, FeatureStats] = field(default_factory=dict)
+    fidv1_slots: dict[int, FeatureStats] = field(default_factory=dict)  # Instance.fid
+    line_id: dict[str, FeatureStats] = field(default_factory=dict)
+    label_widths: Counter[int] = field(default_factory=Counter)
+    data_source_keys: Counter[int] = field(default_factory=Counter)  # the proto field
+
+    def add(self, message: Any) -> None:
+        self.records += 1
+        _ADDERS[self.record_type](self, message)
+
+    def add_line_id(self, line_id: Any) -> None:
+        for descriptor, value in line_id.ListFields():
+            stats = _tracked(self.line_id, descriptor.name)
+            if stats is not None:
+                _count_line_id_value(stats, value, repeated=_is_repeated(descriptor))
+        for number in sorted(_unknown_fields(line_id)):
+            stats = _tracked(self.line_id, f"#{number} (not in monogen's LineId)")
+            if stats is not None:
+                stats.rows += 1
+                stats.filled += 1
+
+    def add_data_source_key(self, key: int) -> None:
+        if key and (key in self.data_source_keys or len(self.data_source_keys) < MAX_TRACKED):
+            self.data_source_keys[key] += 1
+
+
+def _is_repeated(descriptor: Any) -> bool:
+    # FieldDescriptor.label is deprecated in newer protobuf; is_repeated replaces it.
+    repeated = getattr(descriptor, "is_repeated", None)
+    if repeated is not None:
+        return bool(repeated)
+    return bool(descriptor.label == descriptor.LABEL_REPEATED)
+
+
+def _count_line_id_value(stats: FeatureStats, value: Any, *, repeated: bool) -> None:
+    stats.rows += 1
+    count = len(value) if repeated else 1
+    if count:
+        stats.filled += 1
+        stats.values += count
+
+
+# Example (monolith.io.proto) Feature: a oneof; each case is a list, a list of lists or a
+# scalar. Fids in the v1 cases are read with the v1 layout, the v2 cases with v2.
+_FID_SLOTS: dict[str, Callable[[Iterable[int]], set[int]]] = {
+    "fid_v1_list": _v1_slots,
+    "fid_v2_list": _v2_slots,
+    "fid_v1_lists": _v1_slots,
+    "fid_v2_lists": _v2_slots,
+}
+_SCALARS = frozenset({"int64_value", "float_value", "double_value", "bytes_value"})
+
+
+def _example_feature_values(feature: Any) -> tuple[str | None, list[int], int]:
+    """(the oneof case, the fids if it holds fids, how many values) of an Example Feature."""
+    kind = feature.WhichOneof("type")
+    if kind is None:
+        return None, [], 0
+    if kind in _SCALARS:
+        return kind, [], 1
+    value = getattr(feature, kind)
+    if kind.endswith("_lists"):
+        lists = [list(inner.value) for inner in value.list]
+        flat = [v for inner in lists for v in inner]
+    else:
+        flat = list(value.value)
+    return kind, flat if kind in _FID_SLOTS else [], len(flat)
+
+
+def _add_example_feature(stats: FeatureStats, feature: Any) -> None:
+    kind, fids, count = _example_feature_values(feature)
+    stats.rows += 1
+    if kind is None:
+        return
+    stats.kinds.add(kind)
+    if count:
+        stats.filled += 1
+        stats.values += count
+    if fids:
+        stats.slots |= _FID_SLOTS[kind](fids)
+
+
+def _add_example(stats: RecordStats, example: Any) -> None:
+    stats.rows += 1
+    for named in example.named_feature:
+        feature_stats = _tracked(stats.features, named.name)
+        if feature_stats is not None:
+            _add_example_feature(feature_stats, named.feature)
+    if example.HasField("line_id"):
+        stats.add_line_id(example.line_id)
+    stats.label_widths[len(example.label)] += 1
+    stats.add_data_source_key(example.data_source_key)
+
+
+# Instance (idl.matrix.proto) Feature: independent repeated fields; fids are v2.
+_INSTANCE_FLAT = ("fid", "float_value", "int64_value", "bytes_value")
+_INSTANCE_NESTED = ("fid_list", "float_list", "int64_list", "bytes_list")
+
+
+def _add_instance_feature(stats: FeatureStats, column: Any) -> None:
+    stats.rows += 1
+    count = 0
+    for name in _INSTANCE_FLAT:
+        values = getattr(column, name)
+        if values:
+            stats.kinds.add(name)
+            count += len(values)
+    for name in _INSTANCE_NESTED:
+        lists = getattr(column, name)
+        if lists:
+            stats.kinds.add(name)
+            count += sum(len(inner.value) for inner in lists)
+    if count:
+        stats.filled += 1
+        stats.values += count
+    if column.fid:
+        stats.slots |= _v2_slots(column.fid)
+    for inner in column.fid_list:
+        stats.slots |= _v2_slots(inner.value)
+
+
+def _add_instance(stats: RecordStats, instance: Any) -> None:
+    stats.rows += 1
+    per_slot = Counter(fid >> HASH_BITS_V1 for fid in instance.fid)
+    for slot, count in per_slot.items():
+        slot_stats = stats.fidv1_slots.setdefault(slot, FeatureStats())
+        slot_stats.rows += 1
+        slot_stats.filled += 1
+        slot_stats.values += count
+    for column in instance.feature:
+        feature_stats = _tracked(stats.features, column.name)
+        if feature_stats is not None:
+            _add_instance_feature(feature_stats, column)
+    if instance.HasField("line_id"):
+        stats.add_line_id(instance.line_id)
+    stats.label_widths[len(instance.label)] += 1
+    stats.add_data_source_key(instance.data_source_key)
+
+
+def _add_example_batch(stats: RecordStats, batch: Any) -> None:
+    rows = batch.batch_size
+    stats.rows += rows
+    for named in batch.named_feature_list:
+        features = named.feature
+        if named.type == example_pb2.SHARED:
+            features = [features[0]] * rows
+        if named.name == LINE_ID_LIST:
+            for feature in features:
+                for data in feature.bytes_list.value:
+                    stats.add_line_id(line_id_pb2.LineId.FromString(data))
+        elif named.name == LABEL_LIST:
+            for feature in features:
+                stats.label_widths[_example_feature_values(feature)[2]] += 1
+        else:
+            feature_stats = _tracked(stats.features, named.name)
+            if feature_stats is not None:
+                for feature in features:
+                    _add_example_feature(feature_stats, feature)
+    stats.add_data_source_key(batch.data_source_key)
+
+
+_ADDERS: dict[RecordType, Callable[[RecordStats, Any], None]] = {
+    RecordType.EXAMPLE: _add_example,
+    RecordType.INSTANCE: _add_instance,
+    RecordType.EXAMPLE_BATCH: _add_example_batch,
+}
+
+
+@dataclass
+class InputStats:
+    """One input tensor name across the warmup requests."""
+
+    requests: int = 0
+    dtypes: Counter[str] = field(default_factory=Counter)
+    sizes: Counter[int] = field(default_factory=Counter)  # values per request
+
+
+@dataclass
+class WarmupStats:
+    """PredictionLogs: who they call, with what, and what the embedded records hold."""
+
+    logs: int = 0
+    signatures: Counter[str] = field(default_factory=Counter)
+    model_names: Counter[str] = field(default_factory=Counter)
+    inputs: dict[str, InputStats] = field(default_factory=dict)
+    records_per_request: Counter[int] = field(default_factory=Counter)
+    output_filter_logs: int = 0  # logs that carry an output_filter (per-head copies)
+    output_filters: Counter[str] = field(default_factory=Counter)
+    records: dict[RecordType, RecordStats] = field(default_factory=dict)
+
+    def add(self, log: Any, embedded: Sequence[tuple[RecordType, Message]]) -> None:
+        self.logs += 1
+        request = log.predict_log.request
+        spec = request.model_spec
+        _count(self.signatures, spec.signature_name or f"{SERVING_DEFAULT} (empty name)")
+        _count(self.model_names, spec.name)
+        if request.output_filter:
+            self.output_filter_logs += 1
+            for name in request.output_filter:
+                _count(self.output_filters, name)
+        records = 0
+        for name, tensor in request.inputs.items():
+            stats = self.inputs.get(name)
+            if stats is None:
+                if len(self.inputs) >= MAX_TRACKED:
+                    continue
+                stats = self.inputs[name] = InputStats()
+            stats.requests += 1
+            _count(stats.dtypes, _dtype_name(tensor.dtype))
+            size = _tensor_size(tensor)
+            stats.sizes[size] += 1
+            if name in INPUT_RECORD_TYPES:
+                records += size
+        self.records_per_request[records] += 1
+        for record_type, message in embedded:
+            stats_for_type = self.records.get(record_type)
+            if stats_for_type is None:
+                stats_for_type = self.records[record_type] = RecordStats(record_type)
+            stats_for_type.add(message)
+
+
+def _count(counter: Counter[str], key: str) -> None:
+    if key in counter or len(counter) < MAX_TRACKED:
+        counter[key] += 1
+
+
+def _dtype_name(dtype: int) -> str:
+    from monogen.proto import types_pb2
+
+    try:
+        return str(types_pb2.DataType.Name(dtype))
+    except ValueError:
+        return f"dtype {dtype}"
+
+
+def _tensor_size(tensor: Any) -> int:
+    """Values in a TensorProto: the product of its dims (1 for a scalar)."""
+    size = 1
+    for dim in tensor.tensor_shape.dim:
+        size *= max(dim.size, 0)
+    return size
+
+
+def _embedded_records(log: Any) -> list[tuple[RecordType, Message]]:
+    """The records inside a warmup request's string inputs, parsed; BadPayload names the value."""
+    found: list[tuple[RecordType, Message]] = []
+    for name, tensor in log.predict_log.request.inputs.items():
+        values = list(tensor.string_val)
+        if not values:
+            continue
+        record_type = INPUT_RECORD_TYPES.get(name)
+        if record_type is None:
+            record_type, _, evidence = detect_record_type(values[:DETECT_WINDOW], RECORD_VARIANTS)
+            if record_type is None or not evidence:
+                continue  # a string input that holds no records (e.g. ids)
+        for index, value in enumerate(values):
+            try:
+                found.append((record_type, parse_record(value, record_type)))
+            except BadPayload as exc:
+                raise BadPayload(f"input {name!r} value {index}: {exc}") from None
+    return found
+
+
+# --------------------------------------------------------------------------- the report
+
+
+class Shown(NamedTuple):
+    """A record kept for display (``show``)."""
+
+    number: int  # records before this one
+    offset: int
+    message: Message
+    data_source_key: int | None
+
+
+@dataclass
+class Report:
+    """Everything ``inspect_stream`` found; ``ok`` when every record is sound and there is one."""
+
+    label: str
+    format: FileFormat | None = None
+    compression: Compression = Compression.NONE
+    header: HeaderOptions | None = None  # data files only
+    record_type: RecordType | None = None
+    detected: bool = False  # record type found by parsing, not given
+    assumed: bool = False  # no record could tell: the format's usual type was checked
+    also_parses_as: tuple[RecordType, ...] = ()
+    records: int = 0  # records read (framing sound)
+    sound: int = 0  # records that passed every check
+    file_bytes: int = 0  # bytes read from the input (compressed, if it is)
+    data_bytes: int = 0  # uncompressed bytes of the records read, framing included
+    problems: list[Problem] = field(default_factory=list)
+    stats: RecordStats | WarmupStats | None = None
+    keep_going: bool = False  # reading went on past bad records
+    header_keys: Counter[int] = field(default_factory=Counter)  # lagrangex data_source_key
+    pb_types: Counter[int] = field(default_factory=Counter)  # lagrangex pb_type byte
+    shown: list[Shown] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    suggestions: list[HeaderOptions] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def stopped_early(self) -> bool:
+        """Whether records after the last one read were left unread."""
+        return bool(self.problems) and (self.problems[-1].fatal or not self.keep_going)
+
+    def error_message(self) -> str:
+        """One line for the CLI's ``Error:``: the first problem, and how many more."""
+        first = self.problems[0].message
+        more = len(self.problems) - 1
+        return first if not more else f"{first} (and {more} more bad record{'s' * (more > 1)})"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Item(NamedTuple):
+    """One record as framed: its payload, or the framing problem found instead."""
+
+    number: int  # records before this one
+    offset: int
+    payload: bytes
+    data_source_key: int | None
+    pb_type: int | None
+    problem: Problem | None
+
+
+class _CountingSource:
+    """Counts the bytes read through it; seeking is passed through (a pure pass-through)."""
+
+    def __init__(self, src: BinarySource, name: str) -> None:
+        self._src = src
+        self.name = name
+        self.count = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._src.read(size)
+        self.count += len(data)
+        return data
+
+    def seekable(self) -> bool:
+        seekable = getattr(self._src, "seekable", None)
+        return bool(seekable()) if seekable is not None else False
+
+    def tell(self) -> int:
+        return int(self._src.tell())  # type: ignore[attr-defined]
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return int(self._src.seek(offset, whence))  # type: ignore[attr-defined]
+
+
+def _read_exact(read: Callable[[int], bytes], size: int) -> bytes:
+    """``size`` bytes, fewer only at the end of the stream; pieces of at most READ_CHUNK."""
+    parts: list[bytes] = []
+    got = 0
+    while got < size:
+        chunk = read(min(size - got, READ_CHUNK))
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+_unpack_frame_header = struct.Struct("<QI").unpack
+_unpack_crc = struct.Struct("<I").unpack
+
+
+def _tfrecord_items(src: BinarySource, label: str) -> Iterator[_Item]:
+    """TFRecord frames with their problems, going on past a data CRC mismatch.
+
+    ``monogen.tfrecord.iter_frames`` stops at the first bad CRC, as a reader must;
+    a verifier wants to go on when only the data is damaged (the length CRC held,
+    so the next frame is where the length says), hence this loop over the same
+    layout (see ``monogen.tfrecord``).
+    """
+    read = src.read
+    offset = index = 0
+    while True:
+        where = f"{label}: record {index} at offset {offset}"
+        try:
+            header = _read_exact(read, HEADER_SIZE)
+            if not header:
+                return
+            if len(header) < HEADER_SIZE:
+                yield _fatal(
+                    index, offset, f"{where}: data ends {len(header)} bytes into the"
+                    f" {HEADER_SIZE}-byte frame header",
+                )  # fmt: skip
+                return
+            length, length_crc = _unpack_frame_header(header)
+            if masked_crc32c(header[:LENGTH_SIZE]) != length_crc:
+                yield _fatal(
+                    index, offset, f"{where}: length CRC mismatch (the next record cannot be found)"
+                )
+                return
+            data = _read_exact(read, length)
+            footer = _read_exact(read, CRC_SIZE) if len(data) == length else b""
+        except MonogenError as exc:  # the decompressor's errors
+            yield _fatal(index, offset, f"{where}: {exc}")
+            return
+        if len(footer) < CRC_SIZE:
+            have = HEADER_SIZE + len(data) + len(footer)
+            yield _fatal(
+                index, offset, f"{where}: data ends after {have} of {length + FRAME_OVERHEAD} bytes"
+            )
+            return
+        problem = None
+        if masked_crc32c(data) != _unpack_crc(footer)[0]:
+            problem = Problem(f"{where}: data CRC mismatch", fatal=False)
+        yield _Item(index, offset, data, None, None, problem)
+        offset += length + FRAME_OVERHEAD
+        index += 1
+
+
+def _fatal(index: int, offset: int, message: str) -> _Item:
+    return _Item(index, offset, b"", None, None, Problem(message, fatal=True))
+
+
+def _datafile_items(src: BinarySource, label: str, header: HeaderOptions) -> Iterator[_Item]:
+    """Data-file records as ``datafile.read`` frames them; a framing error ends the stream."""
+    index = 0
+    records = datafile.read(src, header=header, compression=Compression.NONE)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except (CorruptRecordError, TruncatedRecordError) as exc:
+            yield _Item(index, -1, b"", None, None, Problem(str(exc), fatal=True))
+            return
+        problem = None
+        if not record.payload:
+            problem = Problem(
+                f"{label}: record {index} at offset {record.offset}: empty payload, which"
+                f" usually means the header options do not match the file"
+                f" (reading with header {header.describe()})",
+                fatal=False,
+            )
+        yield _Item(
+            index, record.offset, record.payload, record.data_source_key, record.pb_type, problem
+        )
+        index += 1
+
+
+def _inflate_head(head: bytes, codec: Compression) -> bytes:
+    """The first uncompressed bytes of a stream whose first compressed bytes are ``head``."""
+    if codec is Compression.NONE:
+        return head
+    wbits = GZIP_WBITS if codec is Compression.GZIP else ZLIB_WBITS
+    try:
+        return zlib.decompressobj(wbits=wbits).decompress(head, SNIFF_OUTPUT_LIMIT)
+    except zlib.error:
+        return b""
+
+
+def inspect_stream(
+    fo: BinarySource,
+    *,
+    label: str | None = None,
+    file_format: FileFormat | str | None = None,
+    header: HeaderOptions = DEFAULT_HEADER,
+    record_type: RecordType | str | None = None,
+    compression: Compression | str | None = None,
+    keep_going: bool = False,
+    show: int = 0,
+    progress: Callable[[int], object] | None = None,
+) -> Report:
+    """Read ``fo`` to the end (or to the first bad record) and report on every record.
+
+    ``None`` for ``file_format``, ``record_type`` or ``compression`` means "detect
+    it". ``header`` matters for data files only. ``show`` keeps the first that many
+    sound records (parsed) in ``Report.shown``. ``progress`` is called with the
+    number of input bytes consumed since its last call. ``fo`` is left open.
+    Problems with the data are reported, not raised; ``MonogenError`` only for
+    options that cannot be used.
+    """
+    report = Report(label=label or _name_of(fo), keep_going=keep_going)
+    chosen = None if record_type is None else RecordType.parse(record_type)
+    start = _position(fo)
+    head, src = peek(fo)
+    codec = Compression.sniff(head) if compression is None else Compression.parse(compression)
+    report.compression = codec
+    where = report.label  # error messages add what offsets mean
+    if compression is None and codec is Compression.NONE:
+        looks_like = Compression.from_magic(head)
+        if looks_like is not Compression.NONE:
+            where += f" (starts like {looks_like.name} data but does not inflate)"
+    if codec is not Compression.NONE:
+        where += f" ({codec.name}, offsets uncompressed)"
+    plain_head = _inflate_head(head, codec)
+    if file_format is not None:
+        report.format = FileFormat(file_format)
+    elif plain_head:
+        tfrecord = looks_like_tfrecord(plain_head)
+        report.format = FileFormat.TFRECORD if tfrecord else FileFormat.DATAFILE
+    if report.format is FileFormat.DATAFILE:
+        report.header = header
+        if file_format is not None and looks_like_tfrecord(plain_head):
+            report.warnings.append("the file starts like a TFRecord (its length CRC is valid)")
+    raw = _CountingSource(src, where)
+    if report.format is not None:
+        plain = _CountingSource(open_compressed_reader(raw, codec), where)
+        items = (
+            _tfrecord_items(plain, where)
+            if report.format is FileFormat.TFRECORD
+            else _datafile_items(plain, where, header)
+        )
+        _verify(report, items, chosen, where=where, show=show, raw=raw, progress=progress)
+        report.data_bytes = plain.count
+    report.file_bytes = raw.count
+    if not report.records and not report.problems:
+        empty = "empty input" if not head else "no records"
+        report.problems.append(Problem(f"{where}: {empty}, nothing to verify", fatal=True))
+    if report.format is FileFormat.DATAFILE and report.problems and start is not None:
+        report.suggestions = _suggest_headers(fo, start, codec, header, chosen)
+    _warmup_warnings(report)
+    return report
+
+
+def _name_of(fo: object) -> str:
+    name = getattr(fo, "name", None)
+    return name if isinstance(name, str) else "input"
+
+
+def _position(fo: object) -> int | None:
+    """Where ``fo`` is now, if it can seek back there (suggestions re-read the start)."""
+    seekable = getattr(fo, "seekable", None)
+    try:
+        if seekable is not None and seekable():
+            return int(fo.tell())  # type: ignore[attr-defined]
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _verify(
+    report: Report,
+    items: Iterator[_Item],
+    chosen: RecordType | None,
+    *,
+    where: str,
+    show: int,
+    raw: _CountingSource,
+    progress: Callable[[int], object] | None,
+) -> None:
+    """Decide the record type on the first records, then check every record."""
+    assert report.format is not None
+    window: list[_Item] = []
+    for item in items:
+        window.append(item)
+        if _is_fatal(item) or len(window) >= DETECT_WINDOW:
+            break
+    record_type = chosen
+    if record_type is None:
+        candidates = _CANDIDATES[report.format]
+        record_type, others, evidence = detect_record_type(
+            (i.payload for i in window if i.problem is None), candidates
+        )
+        report.detected, report.also_parses_as = evidence > 0, others
+        report.assumed = record_type is not None and not evidence
+        if record_type is None:
+            first = next(i for i in window if i.problem is None and i.payload)
+            titles = ", ".join(t.display for t in candidates)
+            hint = (
+                ""
+                if report.header is None
+                else f" (reading with header {report.header.describe()})"
+            )
+            message = f"{where}: record {first.number} at offset {first.offset}: parses as none of"
+            report.problems.append(Problem(f"{message} {titles}{hint}", fatal=True))
+            report.records = sum(1 for i in window if not _is_fatal(i))
+            return
+    report.record_type = record_type
+    report.stats = (
+        WarmupStats() if record_type is RecordType.PREDICTION_LOG else RecordStats(record_type)
+    )
+    consumed = 0
+    for item in _chain(window, items):
+        going_on = _check_item(report, item, record_type, where=where, show=show)
+        if progress is not None and raw.count > consumed:
+            progress(raw.count - consumed)
+            consumed = raw.count
+        if not going_on:
+            break
+
+
+def _is_fatal(item: _Item) -> bool:
+    return item.problem is not None and item.problem.fatal
+
+
+def _chain(first: list[_Item], rest: Iterator[_Item]) -> Iterator[_Item]:
+    yield from first
+    if not first or not _is_fatal(first[-1]):
+        yield from rest
+
+
+def _check_item(
+    report: Report, item: _Item, record_type: RecordType, *, where: str, show: int
+) -> bool:
+    """Verify one record into ``report``; False when reading should stop."""
+    problem = item.problem
+    if not _is_fatal(item):
+        report.records += 1
+    if problem is None:
+        try:
+            message = parse_record(item.payload, record_type)
+            embedded = (
+                _embedded_records(message) if record_type is RecordType.PREDICTION_LOG else []
+            )
+        except BadPayload as exc:
+            at = f"{where}: record {item.number} at offset {item.offset}"
+            problem = Problem(f"{at}: {exc}", fatal=False)
+        else:
+            _count_record(report, item, message, embedded, show)
+            return True
+    report.problems.append(problem)
+    return not problem.fatal and report.keep_going
+
+
+def _count_record(
+    report: Report,
+    item: _Item,
+    message: Message,
+    embedded: Sequence[tuple[RecordType, Message]],
+    show: int,
+) -> None:
+    report.sound += 1
+    stats = report.stats
+    if isinstance(stats, WarmupStats):
+        stats.add(message, embedded)
+    elif stats is not None:
+        stats.add(message)
+    if item.data_source_key is not None:
+        report.header_keys[item.data_source_key] += 1
+    if item.pb_type is not None:
+        report.pb_types[item.pb_type] += 1
+    if len(report.shown) < show:
+        report.shown.append(Shown(item.number, item.offset, message, item.data_source_key))
+
+
+# TF Serving's warmup limits (generation.md): it replays at most this many records and
+# fails the model load beyond; it reads the file uncompressed.
+WARMUP_MAX_RECORDS = 1000
+
+
+def _warmup_warnings(report: Report) -> None:
+    if report.record_type is not RecordType.PREDICTION_LOG:
+        return
+    if report.records > WARMUP_MAX_RECORDS:
+        report.warnings.append(
+            f"{report.records} PredictionLogs: TF Serving fails the model load beyond"
+            f" {WARMUP_MAX_RECORDS} warmup records"
+        )
+    if report.compression is not Compression.NONE:
+        report.warnings.append(
+            f"{report.compression.name} compressed: TF Serving reads warmup files uncompressed"
+        )
+
+
+def _suggest_headers(
+    fo: BinarySource,
+    start: int,
+    codec: Compression,
+    used: HeaderOptions,
+    chosen: RecordType | None,
+) -> list[HeaderOptions]:
+    """Header formats other than ``used`` under which the first records read cleanly.
+
+    "Cleanly": at least one record, no framing error or empty payload among the first
+    DETECT_WINDOW records, and one record type (``chosen``, or any) that all parse as.
+    """
+    found = []
+    for candidate in ALL_HEADERS:
+        if candidate == used:
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            fo.seek(start)  # type: ignore[attr-defined]
+            if _reads_cleanly(open_compressed_reader(fo, codec), candidate, chosen):
+                found.append(candidate)
+    return found
+
+
+def _reads_cleanly(src: BinarySource, header: HeaderOptions, chosen: RecordType | None) -> bool:
+    payloads = []
+    records = datafile.read(src, header=header, compression=Compression.NONE)
+    try:
+        for record in records:
+            if not record.payload:
+                return False
+            payloads.append(record.payload)
+            if len(payloads) >= DETECT_WINDOW:
+                break
+    except MonogenError:
+        return False
+    if not payloads:
+        return False
+    types = (chosen,) if chosen is not None else _CANDIDATES[FileFormat.DATAFILE]
+    return any(all(parses_as(p, t) for p in payloads) for t in types)
+
+
+def header_flags(options: HeaderOptions) -> str:
+    """The ``monogen inspect`` / ``monogen datafile`` flags that select ``options``."""
+    if options.lagrangex:
+        return "--lagrangex"
+    if not options.sort_id:
+        return "--no-sort-id"
+    if options.kafka_dump:
+        return "--kafka-dump"
+    if options.kafka_dump_prefix:
+        return "--kafka-dump-prefix"
+    return "--sort-id"
