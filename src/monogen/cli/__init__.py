@@ -55,9 +55,9 @@ def cli() -> None:
 
 def _register() -> None:
     """Each command module exports ``COMMANDS``; they appear in ``monogen --help``."""
-    from monogen.cli import datafile, inspect, records, warmup
+    from monogen.cli import datafile, inspect, records, tf, warmup
 
-    for module in (records, warmup, datafile, inspect):
+    for module in (records, warmup, tf, datafile, inspect):
         for command in module.COMMANDS:
             cli.add_command(command)
 
