@@ -2,8 +2,11 @@
 
 ``RecordGenerator`` turns a ``Schema`` into an endless, reproducible stream of
 records of one variant. It draws a batch at a time (``sampling``) and hands the
-draws to an encoder (``messages``), so memory is bounded by one batch however
-many records are asked for.
+draws to an encoder, so memory is bounded by one batch however many records are
+asked for. Two encoders give the same bytes from the same seed: ``wire`` (the
+default: all sparse features drawn at once by ``fastdraw``, records laid out as
+wire bytes by ``wire``) and ``protobuf`` (one ``draw_sparse`` call per feature and
+one message per record, ``messages``: the reference the other is tested against).
 """
 
 from __future__ import annotations
@@ -13,17 +16,19 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from google.protobuf.message import Message
 
-from monogen import messages
+from monogen import messages, wire
 from monogen.errors import SchemaError
+from monogen.fastdraw import SparsePlan, SparseSpec
 from monogen.proto import example_pb2, proto_parser_pb2
 from monogen.sampling import (
     BatchDraw,
     LineIdPlan,
+    SparseDraw,
     SparseRule,
     draw_dense,
     draw_sparse,
@@ -81,11 +86,23 @@ _MESSAGE_CLASSES: dict[Variant, type[Message]] = {
     Variant.EXAMPLE_BATCH: example_pb2.ExampleBatch,
 }
 Builder = Callable[[Schema, BatchDraw], Sequence[Any]]
-_BUILDERS: dict[Variant, Builder] = {
-    Variant.EXAMPLE: messages.build_examples,
-    Variant.INSTANCE: messages.build_instances,
-    Variant.EXAMPLE_BATCH: messages.build_example_batch,
+
+
+class Codec(NamedTuple):
+    """How a variant's records are made: as messages, or straight as wire bytes."""
+
+    build: Builder
+    wire: Callable[[Schema], wire.WireEncoder]
+
+
+_CODECS: dict[Variant, Codec] = {
+    Variant.EXAMPLE: Codec(messages.build_examples, wire.ExampleEncoder),
+    Variant.INSTANCE: Codec(messages.build_instances, wire.InstanceEncoder),
+    Variant.EXAMPLE_BATCH: Codec(messages.build_example_batch, wire.ExampleBatchEncoder),
 }
+WIRE = "wire"
+PROTOBUF = "protobuf"
+ENCODERS = (WIRE, PROTOBUF)
 
 
 def fresh_seed() -> int:
@@ -110,11 +127,16 @@ class RecordGenerator:
         drop_rate: float = 0.0,
         req_time: int | None = None,
         actions: Sequence[int] | None = None,
+        encoder: str = WIRE,
     ) -> None:
         if batch_size < 1:
             raise SchemaError(f"batch size must be >= 1, not {batch_size}")
         if not 0.0 <= drop_rate <= 1.0:
             raise SchemaError(f"drop rate must be within [0, 1], not {drop_rate}")
+        if encoder not in ENCODERS:
+            raise SchemaError(
+                f"unknown encoder {encoder!r} (expected one of: {', '.join(ENCODERS)})"
+            )
         self.schema = schema
         self.variant = Variant.parse(variant)
         self.seed = seed
@@ -123,44 +145,49 @@ class RecordGenerator:
         self.req_time = int(time.time()) if req_time is None else req_time
         self._rng = np.random.default_rng(seed)
         self._line_id = LineIdPlan.build(schema.extra, req_time=self.req_time, actions=actions)
-        self._build = _BUILDERS[self.variant]
+        self.encoder = encoder
+        codec = _CODECS[self.variant]
+        self._build = codec.build
+        self._encode = codec.wire(schema) if encoder == WIRE else None
+        self._fidv1_plan, self._sparse_plan = self._sparse_plans()
         warn_unfilled_dense(schema.dense)
+
+    def _sparse_plans(self) -> tuple[SparsePlan, SparsePlan]:
+        """The fid-v1 slots and the sparse features, in the order they are drawn."""
+        schema = self.schema
+        if self.variant is Variant.INSTANCE:
+            fidv1 = [SparseSpec(slot, False, SparseRule.FIDV1) for slot in schema.fidv1_slots]
+            sparse = [
+                SparseSpec(meta.slot or 0, is_instance_sequence(meta), SparseRule.INSTANCE_COLUMN)
+                for meta in schema.instance_columns
+            ]
+        else:
+            fidv1 = []
+            sparse = [
+                SparseSpec(meta.slot or 0, meta.is_sequence, SparseRule.EXAMPLE)
+                for meta in schema.sparse
+            ]
+        return SparsePlan(fidv1), SparsePlan(sparse)
 
     def draw(self, n: int) -> BatchDraw:
         """Draw ``n`` rows; the order of draws is fixed so that output is reproducible."""
-        rng, schema, variant = self._rng, self.schema, self.variant
-        if variant is Variant.INSTANCE:
-            fidv1 = tuple(
-                draw_sparse(rng, slot, n, sequence=False, rule=SparseRule.FIDV1, drop_rate=0.0)
-                for slot in schema.fidv1_slots
-            )
-            sparse = tuple(
-                draw_sparse(
-                    rng,
-                    meta.slot or 0,
-                    n,
-                    sequence=is_instance_sequence(meta),
-                    rule=SparseRule.INSTANCE_COLUMN,
-                    drop_rate=self.drop_rate,
-                )
-                for meta in schema.instance_columns
-            )
-        else:
-            fidv1 = ()
-            sparse = tuple(
-                draw_sparse(
-                    rng,
-                    meta.slot or 0,
-                    n,
-                    sequence=meta.is_sequence,
-                    rule=SparseRule.EXAMPLE,
-                    drop_rate=self.drop_rate,
-                )
-                for meta in schema.sparse
-            )
+        rng, schema = self._rng, self.schema
+        fidv1, sparse = (
+            self._draw_sparse(self._fidv1_plan, n),
+            self._draw_sparse(self._sparse_plan, n),
+        )
         dense = tuple(draw_dense(rng, meta, n) for meta in schema.dense)
         labels = self._draw_labels(n)
         return BatchDraw(n, sparse, fidv1, dense, labels, self._line_id.draw(rng, n))
+
+    def _draw_sparse(self, plan: SparsePlan, n: int) -> Sequence[SparseDraw]:
+        drop_rate = 0.0 if plan is self._fidv1_plan else self.drop_rate
+        if self.encoder == WIRE:  # one block for all features, same values
+            return plan.draw(self._rng, n, drop_rate=drop_rate)
+        return tuple(
+            draw_sparse(self._rng, s.slot, n, sequence=s.sequence, rule=s.rule, drop_rate=drop_rate)
+            for s in plan.specs
+        )
 
     def _draw_labels(self, n: int) -> np.ndarray:
         shape = self.schema.label_shape
@@ -175,23 +202,35 @@ class RecordGenerator:
     def batches(self) -> Iterator[list[bytes]]:
         """An endless stream of serialized batches."""
         while True:
-            yield messages.serialize(self.batch_messages())
+            draw = self.draw(self.batch_size)
+            if self._encode is not None:
+                yield self._encode(draw)
+            else:
+                yield messages.serialize(self._build(self.schema, draw))
 
     def records(self, count: int) -> Iterator[Message]:
         """``count`` records: Examples or Instances, or ExampleBatches of ``batch_size`` rows."""
+        for rows in self._batch_rows(count):
+            yield from self.batch_messages(rows)
+
+    def serialized_records(self, count: int) -> Iterator[bytes]:
+        """The bytes of ``records(count)``, made by the selected encoder."""
+        for rows in self._batch_rows(count):
+            draw = self.draw(rows)
+            if self._encode is not None:
+                yield from self._encode(draw)
+            else:
+                yield from messages.serialize(self._build(self.schema, draw))
+
+    def _batch_rows(self, count: int) -> Iterator[int]:
+        """Rows per batch for ``count`` records: whole batches, the last one short."""
         if self.variant is Variant.EXAMPLE_BATCH:
-            for _ in range(count):
-                yield from self.batch_messages()
+            yield from (self.batch_size for _ in range(count))
             return
         remaining = count
         while remaining > 0:
-            rows = min(remaining, self.batch_size)
-            yield from self.batch_messages(rows)
-            remaining -= rows
-
-    def serialized_records(self, count: int) -> Iterator[bytes]:
-        for message in self.records(count):
-            yield message.SerializeToString()
+            yield min(remaining, self.batch_size)
+            remaining -= self.batch_size
 
 
 def take(iterator: Iterator[list[bytes]], n: int) -> list[list[bytes]]:

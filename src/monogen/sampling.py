@@ -273,8 +273,10 @@ class BatchDraw:
     """Everything random about ``n`` records, ready for an encoder."""
 
     n: int
-    sparse: tuple[SparseDraw, ...]  # per sparse feature (Example) or fid-v2 column (Instance)
-    fidv1: tuple[SparseDraw, ...]  # per fid-v1 slot (Instance only)
+    # Per sparse feature (Example) or fid-v2 column (Instance), and per fid-v1 slot
+    # (Instance only): a tuple, or a ``fastdraw.SparseBlock`` holding them all.
+    sparse: Sequence[SparseDraw]
+    fidv1: Sequence[SparseDraw]
     dense: tuple[np.ndarray | None, ...]  # per dense feature, (n, shape) or None
     labels: np.ndarray  # float32, (n, label count)
     line_ids: LineIdValues
