@@ -242,6 +242,10 @@ def test_instance_statistics_by_hand() -> None:
         column = instance.feature.add(name="f")
         column.fid.extend([v2(700)] * i)
         instance.feature.add(name="d").float_value.extend([1.0, 2.0, 3.0])
+        nested = instance.feature.add(name="n")
+        nested.fid_list.add().value.extend([v2(40), v2(41)])
+        nested.fid_list.add().value.append(v2(42))
+        nested.float_list.add().value.append(0.5)
         instance.line_id.req_time = 10
         instances.append(instance.SerializeToString())
     report = inspect_bytes(sort_id_file(instances))
@@ -250,6 +254,7 @@ def test_instance_statistics_by_hand() -> None:
     assert stats.fidv1_slots == {1: FeatureStats(3, 3, 3), 5: FeatureStats(2, 2, 4)}
     assert stats.features["f"] == FeatureStats(3, 2, 3, {"fid"}, {700})
     assert stats.features["d"] == FeatureStats(3, 3, 9, {"float_value"}, set())
+    assert stats.features["n"] == FeatureStats(3, 3, 12, {"fid_list", "float_list"}, {40, 41, 42})
     assert stats.line_id == {"req_time": FeatureStats(3, 3, 3)}
 
 

@@ -382,20 +382,20 @@ _FID_SLOTS: dict[str, Callable[[Iterable[int]], set[int]]] = {
 _SCALARS = frozenset({"int64_value", "float_value", "double_value", "bytes_value"})
 
 
-def _example_feature_values(feature: Any) -> tuple[str | None, list[int], int]:
+def _example_feature_values(feature: Any) -> tuple[str | None, Sequence[int], int]:
     """(the oneof case, the fids if it holds fids, how many values) of an Example Feature."""
     kind = feature.WhichOneof("type")
     if kind is None:
-        return None, [], 0
+        return None, (), 0
     if kind in _SCALARS:
-        return kind, [], 1
+        return kind, (), 1
     value = getattr(feature, kind)
+    holds_fids = kind in _FID_SLOTS
     if kind.endswith("_lists"):
-        lists = [list(inner.value) for inner in value.list]
-        flat = [v for inner in lists for v in inner]
-    else:
-        flat = list(value.value)
-    return kind, flat if kind in _FID_SLOTS else [], len(flat)
+        lists = [inner.value for inner in value.list]
+        fids = [v for inner in lists for v in inner] if holds_fids else ()
+        return kind, fids, sum(len(inner) for inner in lists)
+    return kind, value.value if holds_fids else (), len(value.value)
 
 
 def _add_example_feature(stats: FeatureStats, feature: Any) -> None:
@@ -423,31 +423,29 @@ def _add_example(stats: RecordStats, example: Any) -> None:
     stats.add_data_source_key(example.data_source_key)
 
 
-# Instance (idl.matrix.proto) Feature: independent repeated fields; fids are v2.
-_INSTANCE_FLAT = ("fid", "float_value", "int64_value", "bytes_value")
-_INSTANCE_NESTED = ("fid_list", "float_list", "int64_list", "bytes_list")
+# Instance (idl.matrix.proto) Feature: independent repeated fields (the set ones come from
+# ListFields, much faster than probing all eight); fids are v2.
+_INSTANCE_NESTED = frozenset({"fid_list", "float_list", "int64_list", "bytes_list"})
+_INSTANCE_FIDS = frozenset({"fid", "fid_list"})
+_COLUMN_NAME = "name"
 
 
 def _add_instance_feature(stats: FeatureStats, column: Any) -> None:
     stats.rows += 1
     count = 0
-    for name in _INSTANCE_FLAT:
-        values = getattr(column, name)
-        if values:
-            stats.kinds.add(name)
-            count += len(values)
-    for name in _INSTANCE_NESTED:
-        lists = getattr(column, name)
-        if lists:
-            stats.kinds.add(name)
-            count += sum(len(inner.value) for inner in lists)
+    for descriptor, value in column.ListFields():
+        kind = descriptor.name
+        if kind == _COLUMN_NAME:
+            continue
+        stats.kinds.add(kind)
+        flats = [inner.value for inner in value] if kind in _INSTANCE_NESTED else [value]
+        for flat in flats:
+            count += len(flat)
+            if kind in _INSTANCE_FIDS:
+                stats.slots |= _v2_slots(flat)
     if count:
         stats.filled += 1
         stats.values += count
-    if column.fid:
-        stats.slots |= _v2_slots(column.fid)
-    for inner in column.fid_list:
-        stats.slots |= _v2_slots(inner.value)
 
 
 def _add_instance(stats: RecordStats, instance: Any) -> None:
