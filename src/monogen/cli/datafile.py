@@ -37,36 +37,46 @@ HEADER_FLAGS = ("sort_id", "kafka_dump", "kafka_dump_prefix", "lagrangex")
 _NOUNS = {"example": "Examples", "instance": "Instances", "example_batch": "ExampleBatches"}
 
 
-def header_options(verb: str) -> Callable[[F], F]:
+# Help for the header flags, when writing a file and when reading one.
+_WRITE_HELP = {
+    "sort_id": "Write an 8-byte sort-id size (0: empty sort ids) before each record's length. "
+    "--no-sort-id without --lagrangex writes no header at all.",
+    "kafka_dump": "Write an 8-byte kafka-dump field after the sort id (needs --sort-id).",
+    "kafka_dump_prefix": "Write a 16-byte kafka-dump prefix before the sort id (needs --sort-id).",
+    "lagrangex": "Write an 8-byte lagrangex header with --source's hash instead of a sort id "
+    "(what the original wrote with sort_id off).",
+}
+_READ_HELP = {
+    "sort_id": "Records carry a sort id (an 8-byte size, then that many bytes). "
+    "--no-sort-id without --lagrangex: records have no header.",
+    "kafka_dump": "Records have an 8-byte kafka-dump field after the sort id.",
+    "kafka_dump_prefix": "Records start with a kafka-dump prefix (zero: the sort-id size "
+    "follows it; else it is the size).",
+    "lagrangex": "Records have an 8-byte lagrangex header (data_source_key and pb_type).",
+}
+
+
+def header_options(*, reading: bool) -> Callable[[F], F]:
     """The four data-file header flags (Monolith's reader options), for writing or reading."""
+    texts = _READ_HELP if reading else _WRITE_HELP
     return compose(
         click.option(
             "--sort-id/--no-sort-id",
             default=True,
             show_default=True,
             envvar=env("sort_id"),
-            help=f"{verb} an 8-byte sort-id size (empty sort ids) before each record's length. "
-            "--no-sort-id without --lagrangex means no header at all.",
+            help=texts["sort_id"],
         ),
         click.option(
-            "--kafka-dump",
-            is_flag=True,
-            envvar=env("kafka_dump"),
-            help=f"{verb} an 8-byte kafka-dump field after the sort id (needs --sort-id).",
+            "--kafka-dump", is_flag=True, envvar=env("kafka_dump"), help=texts["kafka_dump"]
         ),
         click.option(
             "--kafka-dump-prefix",
             is_flag=True,
             envvar=env("kafka_dump_prefix"),
-            help=f"{verb} a 16-byte kafka-dump prefix before the sort id (needs --sort-id).",
+            help=texts["kafka_dump_prefix"],
         ),
-        click.option(
-            "--lagrangex",
-            is_flag=True,
-            envvar=env("lagrangex"),
-            help=f"{verb} an 8-byte lagrangex header (data_source_key from --source) instead "
-            "of a sort id: what the original wrote with sort_id off.",
-        ),
+        click.option("--lagrangex", is_flag=True, envvar=env("lagrangex"), help=texts["lagrangex"]),
     )
 
 
@@ -100,7 +110,7 @@ def pop_header(kwargs: dict[str, Any]) -> HeaderOptions:
 )
 @variant_option(DEFAULT_VARIANT)
 @batch_size_option("Records per batch (rows of each ExampleBatch).")
-@header_options("Write")
+@header_options(reading=False)
 @click.option(
     "--source",
     envvar=env("source"),
@@ -130,7 +140,7 @@ def datafile_cmd(
     """Write a Monolith binary data file (training data for Monolith's readers).
 
     Each record is a header, an 8-byte little-endian length and a serialized
-    Instance (the default, as Monolith's reader), Example or ExampleBatch. The
+    Instance (the default, as in Monolith's reader), Example or ExampleBatch. The
     header follows the flags below; the reader must be given the same ones.
     Records stream to the output, so memory stays flat however many batches are
     written. A file appears only when complete; binary data is not written to a

@@ -13,7 +13,7 @@ import click
 
 from monogen.cli.common import start
 from monogen.cli.datafile import HEADER_FLAGS, header_options, pop_header
-from monogen.cli.options import env, quiet_option
+from monogen.cli.options import quiet_option
 from monogen.cli.ui import human_bytes
 
 if TYPE_CHECKING:
@@ -42,10 +42,9 @@ PERCENT = 100.0
     type=click.Choice(RECORD_TYPES, case_sensitive=False),
     default="auto",
     show_default=True,
-    envvar=env("inspect_variant"),
     help="Record type; auto tries each on the first records (prediction_log: a warmup file).",
 )
-@header_options("Data file records have")
+@header_options(reading=True)
 @click.option(
     "--compression",
     type=click.Choice(COMPRESSIONS, case_sensitive=False),
