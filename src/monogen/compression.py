@@ -24,12 +24,13 @@ import enum
 import io
 import zlib
 from collections.abc import Iterator
+from types import TracebackType
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from monogen.errors import CompressionError, CorruptRecordError, TruncatedRecordError
 
 if TYPE_CHECKING:  # only for annotations; typing_extensions is not a runtime dependency
-    from typing_extensions import Buffer
+    from typing_extensions import Buffer, Self
 
 # zlib ``wbits``: 15 selects the zlib wrapper (RFC 1950), 16 + 15 the gzip one (RFC 1952),
 # the same windows TensorFlow's ZlibOutputBuffer uses.
@@ -160,6 +161,54 @@ def open_compressed_writer(
         yield sink
         sink.finish()
     fo.flush()
+
+
+class StreamWriter:
+    """Opening and closing shared by monogen's record writers (TFRecord, data file).
+
+    The caller owns ``fo``: closing the writer finishes a compressed stream and
+    flushes, but leaves ``fo`` open (it may be stdout, or an ``open_output`` target
+    renamed into place afterwards). If the ``with`` block raises, a compressed
+    stream is left without its end marker, so it reads as truncated rather than as
+    a complete file that happens to be short.
+    """
+
+    def __init__(self, fo: BinaryIO, compression: Compression | str | None) -> None:
+        self.compression = Compression.parse(compression)
+        self._stack = contextlib.ExitStack()
+        self._sink: BinarySink = self._stack.enter_context(
+            open_compressed_writer(fo, self.compression)
+        )
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"write to a closed {type(self).__name__}")
+
+    def close(self) -> None:
+        """Finish the stream and flush ``fo`` (left open). Idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._stack.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        elif not self._closed:
+            self._closed = True
+            self._stack.__exit__(exc_type, exc, tb)
 
 
 # --------------------------------------------------------------------------- reading

@@ -33,21 +33,18 @@ the caller (``monogen inspect`` parses them).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import itertools
 import os
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from types import TracebackType
 from typing import BinaryIO, NamedTuple, Protocol
 
 from monogen.compression import (
-    BinarySink,
     BinarySource,
     Compression,
+    StreamWriter,
     open_compressed_reader,
-    open_compressed_writer,
     peek,
 )
 from monogen.errors import (
@@ -279,7 +276,7 @@ def _check_payload_size(size: int, index: int) -> None:
         )
 
 
-class DataFileWriter:
+class DataFileWriter(StreamWriter):
     """Writes records one at a time to ``fo`` in a data file's framing.
 
     The header is computed once. ``close`` (or leaving the ``with`` block) finishes a
@@ -297,16 +294,13 @@ class DataFileWriter:
     ) -> None:
         self.header = header
         self._prefix = header_bytes(header, source=source)
-        self._stack = contextlib.ExitStack()
-        self._sink: BinarySink = self._stack.enter_context(open_compressed_writer(fo, compression))
-        self._closed = False
+        super().__init__(fo, compression)
         self.records_written = 0
         self.bytes_written = 0  # uncompressed
 
     def write(self, payload: bytes) -> None:
         """Append one record (a serialized Instance, Example or ExampleBatch)."""
-        if self._closed:
-            raise ValueError("write to a closed DataFileWriter")
+        self._check_open()
         size = len(payload)
         _check_payload_size(size, self.records_written)
         framing = self._prefix + _pack_u64(size)
@@ -314,27 +308,6 @@ class DataFileWriter:
         self._sink.write(payload)
         self.records_written += 1
         self.bytes_written += len(framing) + size
-
-    def close(self) -> None:
-        """Finish the stream and flush ``fo`` (left open). Idempotent."""
-        if not self._closed:
-            self._closed = True
-            self._stack.close()
-
-    def __enter__(self) -> DataFileWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        elif not self._closed:
-            self._closed = True
-            self._stack.__exit__(exc_type, exc, tb)
 
 
 def write(

@@ -17,20 +17,13 @@ Whole-stream GZIP or ZLIB compression matches TensorFlow's
 
 from __future__ import annotations
 
-import contextlib
 import struct
 from collections.abc import Callable, Iterable, Iterator
-from types import TracebackType
 from typing import BinaryIO, NamedTuple
 
 from crc32c import crc32c
 
-from monogen.compression import (
-    BinarySink,
-    Compression,
-    open_compressed_reader,
-    open_compressed_writer,
-)
+from monogen.compression import Compression, StreamWriter, open_compressed_reader
 from monogen.errors import CorruptRecordError, TruncatedRecordError
 
 __all__ = [
@@ -116,32 +109,22 @@ def looks_like_tfrecord(head: bytes) -> bool:
 # --------------------------------------------------------------------------- writing
 
 
-class TFRecordWriter:
+class TFRecordWriter(StreamWriter):
     """Frames records onto a binary file object, optionally compressing the stream.
 
-    The caller owns ``fo``: closing the writer finishes the compressed stream and
-    flushes, but leaves ``fo`` open (so it can be stdout, or an ``open_output``
-    target that is renamed into place afterwards). If the ``with`` block raises, a
-    compressed stream is left without its end marker, so it reads as truncated
-    rather than as a complete file that happens to be short.
+    Closing follows ``StreamWriter``: ``fo`` stays open, and a failed ``with`` block
+    leaves a compressed stream visibly truncated.
     """
 
     def __init__(self, fo: BinaryIO, *, compression: Compression | str | None = None) -> None:
-        self.compression = Compression.parse(compression)
-        self._stack = contextlib.ExitStack()
-        sink: BinarySink = self._stack.enter_context(open_compressed_writer(fo, self.compression))
-        self._write: Callable[[bytes], object] = sink.write
+        super().__init__(fo, compression)
+        self._write: Callable[[bytes], object] = self._sink.write
         self._bytes_written = 0
-        self._closed = False
 
     @property
     def bytes_written(self) -> int:
         """Framed bytes written so far, before compression."""
         return self._bytes_written
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     def write(self, data: bytes) -> None:
         """Append one record."""
@@ -193,31 +176,6 @@ class TFRecordWriter:
                 write(chunk)
             self._bytes_written += total
         return count
-
-    def close(self) -> None:
-        """Finish the compressed stream and flush ``fo``; does not close ``fo``. Idempotent."""
-        if not self._closed:
-            self._closed = True
-            self._stack.close()
-
-    def __enter__(self) -> TFRecordWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        elif not self._closed:
-            self._closed = True
-            self._stack.__exit__(exc_type, exc, tb)
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ValueError("write to a closed TFRecordWriter")
 
 
 def write_records(
