@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -12,20 +11,17 @@ from monogen.cli.common import make_generator, start
 from monogen.cli.options import (
     SchemaArgs,
     batch_size_option,
-    compose,
     env,
     force_option,
+    header_options,
     out_option,
+    pop_header,
     quiet_option,
     schema_options,
     variant_option,
 )
 from monogen.cli.ui import human_bytes
 
-if TYPE_CHECKING:
-    from monogen.datafile import HeaderOptions
-
-F = Callable[..., Any]
 # The original generator's default, and a file a quick test can still read at a glance.
 DEFAULT_NUM_BATCH = 128
 # Monolith's data-file reader (FilePBDataset) defaults to Instance records.
@@ -33,68 +29,7 @@ DEFAULT_VARIANT = "instance"
 # The original passed ParserArgs' drop rate, whose default is 0.5 (as `monogen warmup`).
 DEFAULT_DROP_RATE = 0.5
 COMPRESSIONS = ("none", "gzip", "zlib")
-HEADER_FLAGS = ("sort_id", "kafka_dump", "kafka_dump_prefix", "lagrangex")
 _NOUNS = {"example": "Examples", "instance": "Instances", "example_batch": "ExampleBatches"}
-
-
-# Help for the header flags, when writing a file and when reading one.
-_WRITE_HELP = {
-    "sort_id": "Write an 8-byte sort-id size (0: empty sort ids) before each record's length. "
-    "--no-sort-id without --lagrangex writes no header at all.",
-    "kafka_dump": "Write an 8-byte kafka-dump field after the sort id (needs --sort-id).",
-    "kafka_dump_prefix": "Write a 16-byte kafka-dump prefix before the sort id (needs --sort-id).",
-    "lagrangex": "Write an 8-byte lagrangex header with --source's hash instead of a sort id "
-    "(what the original wrote with sort_id off).",
-}
-_READ_HELP = {
-    "sort_id": "Records carry a sort id (an 8-byte size, then that many bytes). "
-    "--no-sort-id without --lagrangex: records have no header.",
-    "kafka_dump": "Records have an 8-byte kafka-dump field after the sort id.",
-    "kafka_dump_prefix": "Records start with a kafka-dump prefix (zero: the sort-id size "
-    "follows it; else it is the size).",
-    "lagrangex": "Records have an 8-byte lagrangex header (data_source_key and pb_type).",
-}
-
-
-def header_options(*, reading: bool) -> Callable[[F], F]:
-    """The four data-file header flags (Monolith's reader options), for writing or reading."""
-    texts = _READ_HELP if reading else _WRITE_HELP
-    return compose(
-        click.option(
-            "--sort-id/--no-sort-id",
-            default=True,
-            show_default=True,
-            envvar=env("sort_id"),
-            help=texts["sort_id"],
-        ),
-        click.option(
-            "--kafka-dump", is_flag=True, envvar=env("kafka_dump"), help=texts["kafka_dump"]
-        ),
-        click.option(
-            "--kafka-dump-prefix",
-            is_flag=True,
-            envvar=env("kafka_dump_prefix"),
-            help=texts["kafka_dump_prefix"],
-        ),
-        click.option("--lagrangex", is_flag=True, envvar=env("lagrangex"), help=texts["lagrangex"]),
-    )
-
-
-def pop_header(kwargs: dict[str, Any]) -> HeaderOptions:
-    """Take the header flags out of a command's arguments; a refused combination exits 2."""
-    from monogen.datafile import HeaderOptions
-    from monogen.errors import HeaderOptionsError
-
-    values = {name: kwargs.pop(name) for name in HEADER_FLAGS}
-    try:
-        return HeaderOptions(
-            sort_id=values["sort_id"],
-            kafka_dump=values["kafka_dump"],
-            kafka_dump_prefix=values["kafka_dump_prefix"],
-            lagrangex=values["lagrangex"],
-        )
-    except HeaderOptionsError as exc:
-        raise click.UsageError(str(exc)) from None
 
 
 @click.command("datafile")

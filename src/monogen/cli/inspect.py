@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monogen.cli.common import start
-from monogen.cli.datafile import HEADER_FLAGS, header_options, pop_header
-from monogen.cli.options import quiet_option
+from monogen.cli.options import HEADER_FLAGS, header_options, pop_header, quiet_option
 from monogen.cli.ui import human_bytes
 
 if TYPE_CHECKING:

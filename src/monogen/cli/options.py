@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from monogen.datafile import HeaderOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 ENV_PREFIX = "MONOGEN_"
@@ -62,7 +65,7 @@ def _param_names(command: click.Command) -> dict[str, str]:
     return names
 
 
-def _split_names(
+def split_names(
     _ctx: click.Context, _param: click.Parameter, value: Sequence[str] | None
 ) -> tuple[str, ...]:
     """Repeatable name options also accept comma-separated lists."""
@@ -195,7 +198,7 @@ def schema_options(*, drop_rate: float) -> Callable[[F], F]:
             "--sparse",
             multiple=True,
             envvar=env("sparse"),
-            callback=_split_names,
+            callback=split_names,
             help="Sparse feature name (fid v2). Repeatable or comma-separated.",
         ),
         click.option(
@@ -208,7 +211,7 @@ def schema_options(*, drop_rate: float) -> Callable[[F], F]:
             "--fidv2",
             multiple=True,
             envvar=env("fidv2"),
-            callback=_split_names,
+            callback=split_names,
             help="Instance fid-v2 feature column name (default: the sparse features).",
         ),
         click.option(
@@ -252,6 +255,65 @@ def schema_options(*, drop_rate: float) -> Callable[[F], F]:
         seed_option,
         req_time_option,
     )
+
+
+# Data-file header flags: Monolith's four reader options.
+HEADER_FLAGS = ("sort_id", "kafka_dump", "kafka_dump_prefix", "lagrangex")
+
+
+# Help for the header flags, when writing a file and when reading one.
+_WRITE_HELP = {
+    "sort_id": "Write an 8-byte sort-id size (0: empty sort ids) before each record's length. "
+    "--no-sort-id without --lagrangex writes no header at all.",
+    "kafka_dump": "Write an 8-byte kafka-dump field after the sort id (needs --sort-id).",
+    "kafka_dump_prefix": "Write a 16-byte kafka-dump prefix before the sort id (needs --sort-id).",
+    "lagrangex": "Write an 8-byte lagrangex header with --source's hash instead of a sort id "
+    "(what the original wrote with sort_id off).",
+}
+_READ_HELP = {
+    "sort_id": "Records carry a sort id (an 8-byte size, then that many bytes). "
+    "--no-sort-id without --lagrangex: records have no header.",
+    "kafka_dump": "Records have an 8-byte kafka-dump field after the sort id.",
+    "kafka_dump_prefix": "Records start with a kafka-dump prefix (zero: the sort-id size "
+    "follows it; else it is the size).",
+    "lagrangex": "Records have an 8-byte lagrangex header (data_source_key and pb_type).",
+}
+
+
+def header_options(*, reading: bool) -> Callable[[F], F]:
+    """The four data-file header flags (Monolith's reader options), for writing or reading."""
+    texts = _READ_HELP if reading else _WRITE_HELP
+    return compose(
+        click.option(
+            "--sort-id/--no-sort-id",
+            default=True,
+            show_default=True,
+            envvar=env("sort_id"),
+            help=texts["sort_id"],
+        ),
+        click.option(
+            "--kafka-dump", is_flag=True, envvar=env("kafka_dump"), help=texts["kafka_dump"]
+        ),
+        click.option(
+            "--kafka-dump-prefix",
+            is_flag=True,
+            envvar=env("kafka_dump_prefix"),
+            help=texts["kafka_dump_prefix"],
+        ),
+        click.option("--lagrangex", is_flag=True, envvar=env("lagrangex"), help=texts["lagrangex"]),
+    )
+
+
+def pop_header(kwargs: dict[str, Any]) -> HeaderOptions:
+    """Take the header flags out of a command's arguments; a refused combination exits 2."""
+    from monogen.datafile import HeaderOptions
+    from monogen.errors import HeaderOptionsError
+
+    values = {name: kwargs.pop(name) for name in HEADER_FLAGS}
+    try:
+        return HeaderOptions(**values)
+    except HeaderOptionsError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @dataclass(frozen=True)

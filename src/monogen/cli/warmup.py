@@ -10,14 +10,17 @@ import click
 
 from monogen.cli.common import make_generator, resolve_schema, start
 from monogen.cli.options import (
+    HEADER_FLAGS,
     SchemaArgs,
-    _split_names,
     batch_size_option,
     env,
     force_option,
+    header_options,
     out_option,
+    pop_header,
     quiet_option,
     schema_options,
+    split_names,
     variant_option,
 )
 from monogen.cli.ui import Reporter, human_bytes
@@ -27,13 +30,6 @@ if TYPE_CHECKING:
     from monogen.savedmodel import ModelSignatures
     from monogen.warmup import WarmupPlan
 
-# Flags that only mean something when records come from a data file.
-READER_FLAGS = {
-    "sort_id": "--sort-id/--no-sort-id",
-    "kafka_dump": "--kafka-dump",
-    "kafka_dump_prefix": "--kafka-dump-prefix",
-    "lagrangex": "--lagrangex",
-}
 NO_TARGET = (
     "give --out PATH (- for stdout), or --saved-model DIR to write "
     "DIR/assets.extra/tf_serving_warmup_requests"
@@ -66,7 +62,7 @@ EXAMPLE_BATCH = "example_batch"
     "signatures",
     multiple=True,
     envvar=env("signature"),
-    callback=_split_names,
+    callback=split_names,
     help="Signature to warm up, in round-robin order; serving_default is always added. "
     "Repeatable or comma-separated. With --saved-model: default all that take the model's input.",
 )
@@ -75,7 +71,7 @@ EXAMPLE_BATCH = "example_batch"
     "output_heads",
     multiple=True,
     envvar=env("output_head"),
-    callback=_split_names,
+    callback=split_names,
     help="Output of the default signature that gets its own output_filter copy of each of "
     "its requests. Repeatable or comma-separated. With --saved-model: default its outputs.",
 )
@@ -94,17 +90,7 @@ EXAMPLE_BATCH = "example_batch"
     help="Take the records from this Monolith data file (- for stdin) instead of "
     "generating them; read with the header flags below.",
 )
-@click.option(
-    "--sort-id/--no-sort-id",
-    default=True,
-    show_default=True,
-    help="Data file records carry a sort id (with --from-datafile).",
-)
-@click.option("--kafka-dump", is_flag=True, help="Data file headers have a kafka-dump field.")
-@click.option(
-    "--kafka-dump-prefix", is_flag=True, help="Data file headers start with a kafka-dump prefix."
-)
-@click.option("--lagrangex", is_flag=True, help="Data file records have a lagrangex header.")
+@header_options(reading=True)
 @schema_options(drop_rate=0.5)
 @quiet_option
 @click.pass_context
@@ -200,15 +186,14 @@ def _reader_header(
     ctx: click.Context, kwargs: dict[str, Any], from_datafile: str | None
 ) -> HeaderOptions | None:
     """The data-file header options, refusing them when no data file is read."""
-    from monogen.datafile import HeaderOptions
-
-    values = {name: kwargs.pop(name) for name in READER_FLAGS}
     if from_datafile is None:
-        for name, flag in READER_FLAGS.items():
-            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE:
+        for param in ctx.command.params:
+            given = ctx.get_parameter_source(param.name or "")
+            if param.name in HEADER_FLAGS and given is click.core.ParameterSource.COMMANDLINE:
+                flag = "/".join([*param.opts, *param.secondary_opts])
                 raise click.UsageError(f"{flag} only applies with --from-datafile")
-        return None
-    return HeaderOptions(**values)
+    header = pop_header(kwargs)
+    return header if from_datafile is not None else None
 
 
 @contextlib.contextmanager
