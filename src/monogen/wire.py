@@ -52,12 +52,18 @@ The records (proto field numbers in brackets; ``[..]`` is present only when stat
       bytes, bool 1 byte, strings length-delimited; repeated packed or one per element
 
 How a batch is put together: every record is a row of a byte matrix whose columns
-are blocks (``Rows``): constant blocks, fixed-width data (dense values, labels), and
+are blocks (``Rows``): constant bytes, fixed-width data (dense values, labels), and
 ragged blocks that carry a mask of which bytes count. The sparse features are one
 ragged block of cells of equal width, one per (row, feature): a template chosen by
 the feature and its state (dropped, or kept with k fids), with the fids written into
-a fixed slot of the cell. Dropping the masked-out bytes row by row (one boolean
-index over the whole matrix) leaves the records back to back.
+a fixed slot of the cell (``CellTable``). Dropping the masked-out bytes (one boolean
+index over the whole matrix) leaves the records back to back. An Instance's fid-v1
+fids, whose number per record varies most, are instead reordered record by record
+into one array and spliced in as slices.
+
+Parts whose width never changes (a float dense feature, the labels) are encoded
+once per schema by the same generic code with zero values; the batch then only
+appends the values' bytes to that prefix (``FixedField``).
 """
 
 from __future__ import annotations
@@ -74,7 +80,6 @@ from monogen import messages
 from monogen.fastdraw import SparseBlock
 from monogen.proto import line_id_pb2
 from monogen.sampling import (
-    MAX_FIDV1_FIDS,
     MAX_SEQUENCE_FIDS,
     BatchDraw,
     LineIdValues,
@@ -83,11 +88,14 @@ from monogen.sampling import (
 from monogen.schema import DType, FeatureMeta, Schema, line_id_field
 
 __all__ = [
+    "CellTable",
     "ExampleBatchEncoder",
     "ExampleEncoder",
     "InstanceEncoder",
     "Rows",
     "WireEncoder",
+    "line_id_rows",
+    "row_major_fids",
     "varint",
     "varints",
 ]
@@ -98,14 +106,14 @@ VARINT = 0
 FIXED64 = 1
 LENGTH_DELIMITED = 2
 FIXED32 = 5
+TAG_TYPE_BITS = 3
 VARINT_BITS = 7
 VARINT_GROUP = (1 << VARINT_BITS) - 1  # 0x7f
 VARINT_MORE = 1 << VARINT_BITS  # 0x80: more bytes follow
-MAX_VARINT_BYTES = 10
 UINT64_MASK = (1 << 64) - 1
 FID_BYTES = 8
-FLOAT_BYTES = 4
-DOUBLE_BYTES = 8
+FLOAT32 = "<f4"
+FLOAT64 = "<f8"
 
 # Example
 NAMED_FEATURE = 1
@@ -137,7 +145,7 @@ COLUMN_INT64 = 4
 
 
 def varint(value: int) -> bytes:
-    """One varint; negative values as their 64-bit two's complement (10 bytes)."""
+    """One varint; a negative value as its 64-bit two's complement (10 bytes)."""
     value &= UINT64_MASK
     out = bytearray()
     while value > VARINT_GROUP:
@@ -148,7 +156,7 @@ def varint(value: int) -> bytes:
 
 
 def tag(field: int, wire_type: int) -> bytes:
-    return varint(field << 3 | wire_type)
+    return varint(field << TAG_TYPE_BITS | wire_type)
 
 
 def length_delimited(field: int, payload: bytes) -> bytes:
@@ -161,11 +169,12 @@ def proto3_string(field: int, text: str) -> bytes:
 
 
 def proto3_int(field: int, value: int | None) -> bytes:
+    """A proto3 integer field: nothing at all when zero."""
     return tag(field, VARINT) + varint(value) if value else b""
 
 
 def varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Varints of many integers: ``(len(values), width)`` bytes, zero padded, and lengths.
+    """Varints of many integers: ``(values.size, width)`` bytes, zero padded, and lengths.
 
     Signed values are taken as 64-bit two's complement, as protobuf does for int32
     and int64 (so a negative value takes 10 bytes).
@@ -173,14 +182,15 @@ def varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     v = np.ascontiguousarray(values).astype(np.int64, copy=False).view(np.uint64).ravel()
     top = int(v.max()) if len(v) else 0
     width = max(1, -(-top.bit_length() // VARINT_BITS))
+    if width == 1:
+        return v.astype(np.uint8).reshape(-1, 1), np.ones(len(v), dtype=np.int64)
     lengths = np.ones(len(v), dtype=np.int64)
     for k in range(1, width):
         lengths += v >= np.uint64(1 << (VARINT_BITS * k))
     out = np.empty((len(v), width), dtype=np.uint8)
     for k in range(width):
         out[:, k] = (v >> np.uint64(VARINT_BITS * k)) & np.uint64(VARINT_GROUP)
-    if width > 1:
-        out |= (np.arange(width) < (lengths - 1)[:, None]).view(np.uint8) << VARINT_BITS
+    out |= (np.arange(width) < (lengths - 1)[:, None]).view(np.uint8) << VARINT_BITS
     return out, lengths
 
 
@@ -194,6 +204,11 @@ def _as_bytes(values: np.ndarray, dtype: str) -> np.ndarray:
     return typed.view(np.uint8).reshape(len(typed), -1)
 
 
+def _prefix_mask(lengths: np.ndarray, width: int) -> np.ndarray:
+    """``(len(lengths), width)``: True for the first ``lengths[i]`` bytes of row i."""
+    return np.arange(width) < lengths[:, None]
+
+
 # --------------------------------------------------------------------------- rows
 
 
@@ -201,24 +216,20 @@ def _as_bytes(values: np.ndarray, dtype: str) -> np.ndarray:
 class _Block:
     """Columns of a ``Rows``.
 
-    ``data`` is 1-D for bytes every row shares, else ``(rows, width)``; ``mask``
-    (``(rows, width)``) picks each row's bytes out of a ragged block, whose row
-    lengths are ``lengths``. A span block instead gives row i the slice
-    ``data[spans[i]:spans[i + 1]]`` of one 1-D blob.
+    ``data`` is ``bytes`` that every row shares, or a ``(rows, width)`` array; a
+    ``mask`` picks each row's bytes out of a ragged block, whose row lengths are
+    ``lengths``. A span block instead gives row i the slice
+    ``data[spans[i]:spans[i + 1]]`` of one 1-D byte array.
     """
 
-    data: np.ndarray
+    data: np.ndarray | bytes
     mask: np.ndarray | None = None
     lengths: np.ndarray | None = None
     spans: np.ndarray | None = None
 
     @property
-    def is_const(self) -> bool:
-        return self.data.ndim == 1 and self.spans is None
-
-    @property
     def width(self) -> int:
-        return int(self.data.shape[-1])
+        return len(self.data) if isinstance(self.data, bytes) else int(self.data.shape[-1])
 
 
 class Rows:
@@ -226,6 +237,7 @@ class Rows:
 
     Lengths are tracked as a constant plus, once any block is ragged, a per-row
     array, so a parent message can prefix each row with its length (``wrap``).
+    Constant bytes are gathered in a buffer until the next block of another kind.
     """
 
     def __init__(self, rows: int) -> None:
@@ -233,6 +245,7 @@ class Rows:
         self.blocks: list[_Block] = []
         self.fixed_length = 0
         self.row_lengths: np.ndarray | None = None
+        self._pending = bytearray()
 
     @property
     def lengths(self) -> np.ndarray:
@@ -242,18 +255,13 @@ class Rows:
 
     def const(self, data: bytes) -> None:
         """The same bytes on every row."""
-        if not data:
-            return
-        if self.blocks and self.blocks[-1].is_const:
-            self.blocks[-1].data = np.concatenate((self.blocks[-1].data, _u8(data)))
-        else:
-            self.blocks.append(_Block(_u8(data)))
+        self._pending += data
         self.fixed_length += len(data)
 
     def fixed(self, data: np.ndarray) -> None:
         """``(rows, width)`` bytes, all of them part of each row."""
         if data.shape[1]:
-            self.blocks.append(_Block(data))
+            self._push(_Block(data))
             self.fixed_length += data.shape[1]
 
     def masked(self, data: np.ndarray, mask: np.ndarray, lengths: np.ndarray) -> None:
@@ -261,13 +269,13 @@ class Rows:
         if (lengths == data.shape[1]).all():
             self.fixed(data)
         elif data.shape[1]:
-            self.blocks.append(_Block(data, mask, lengths))
+            self._push(_Block(data, mask, lengths))
             self._add_lengths(lengths)
 
     def spans(self, blob: np.ndarray, offsets: np.ndarray) -> None:
         """Row i gets ``blob[offsets[i]:offsets[i + 1]]``."""
         lengths = np.diff(offsets)
-        self.blocks.append(_Block(blob, lengths=lengths, spans=offsets))
+        self._push(_Block(blob, lengths=lengths, spans=offsets))
         self._add_lengths(lengths)
 
     def varint(self, values: np.ndarray) -> None:
@@ -277,17 +285,17 @@ class Rows:
             self.const(varint(first))
             return
         data, lengths = varints(values)
-        self.masked(data, np.arange(data.shape[1]) < lengths[:, None], lengths)
+        self.masked(data, _prefix_mask(lengths, data.shape[1]), lengths)
 
     def extend(self, other: Rows) -> None:
-        """Append ``other``'s rows to these, row by row."""
+        """Append ``other``'s bytes to each row."""
         for block in other.blocks:
-            if block.is_const:
-                self.const(block.data.tobytes())
+            if isinstance(block.data, bytes):
+                self._pending += block.data
             else:
-                self.blocks.append(block)
-                if block.lengths is None:
-                    self.fixed_length += block.width
+                self._push(block)
+        self._pending += other._pending
+        self.fixed_length += other.fixed_length
         if other.row_lengths is not None:
             self._add_lengths(other.row_lengths)
 
@@ -301,6 +309,12 @@ class Rows:
             out.varint(self.lengths)
         out.extend(self)
         return out
+
+    def _push(self, block: _Block) -> None:
+        if self._pending:
+            self.blocks.append(_Block(bytes(self._pending)))
+            self._pending = bytearray()
+        self.blocks.append(block)
 
     def _add_lengths(self, lengths: np.ndarray) -> None:
         self.row_lengths = lengths if self.row_lengths is None else self.row_lengths + lengths
@@ -323,15 +337,17 @@ class Rows:
 
     def _segments(self) -> list[tuple[bytes, list[int]]]:
         """Runs of matrix blocks, each compacted at once, and span blocks: (blob, offsets)."""
+        blocks = self.blocks + ([_Block(bytes(self._pending))] if self._pending else [])
         segments: list[tuple[bytes, list[int]]] = []
         run: list[_Block] = []
-        for block in self.blocks:
+        for block in blocks:
             if block.spans is None:
                 run.append(block)
                 continue
             if run:
                 segments.append(self._compact(run))
                 run = []
+            assert isinstance(block.data, np.ndarray)
             segments.append((block.data.tobytes(), block.spans.tolist()))
         if run or not segments:
             segments.append(self._compact(run))
@@ -348,8 +364,8 @@ class Rows:
         at = 0
         for block in blocks:
             end = at + block.width
-            matrix[:, at:end] = block.data
-            if block.mask is not None and mask is not None and block.lengths is not None:
+            matrix[:, at:end] = _u8(block.data) if isinstance(block.data, bytes) else block.data
+            if mask is not None and block.mask is not None and block.lengths is not None:
                 mask[:, at:end] = block.mask
                 lengths += block.lengths
             at = end
@@ -359,17 +375,45 @@ class Rows:
         return flat.tobytes(), offsets.tolist()
 
 
+class FixedField:
+    """A part of a record that is a constant prefix, then the values' bytes.
+
+    The prefix comes from the generic encoder run on one row of zeros (once per
+    value count), so the two cannot disagree; per batch only the values are converted.
+    """
+
+    def __init__(self, generic: Callable[[np.ndarray], Rows], dtype: str) -> None:
+        self.generic = generic
+        self.dtype = dtype
+        self.prefixes: dict[int, bytes] = {}
+
+    def __call__(self, values: np.ndarray) -> Rows:
+        count = values.shape[1]
+        prefix = self.prefixes.get(count)
+        if prefix is None:
+            zeros = np.zeros((1, count), dtype=self.dtype)
+            whole = self.generic(zeros).to_bytes()
+            prefix = self.prefixes[count] = whole[: len(whole) - zeros.nbytes]
+        rows = Rows(len(values))
+        rows.const(prefix)
+        rows.fixed(_as_bytes(values, self.dtype))
+        return rows
+
+
 # --------------------------------------------------------------------------- sparse cells
+
+
+Cell = tuple[bytes, int, bytes]  # (head, fid count, tail)
 
 
 @dataclass(frozen=True)
 class CellTable:
-    """Templates of one kind of cell: a sparse feature's bytes in one record (or row).
+    """Templates of a sparse feature's bytes in one record (or one ExampleBatch row).
 
-    A cell is ``head | fid slots | tail``; the template of (feature f, state s) holds
-    the head right-aligned and the tail left-aligned, with zeros for the fids. State
-    0 is "dropped", state 1 + k "kept with k fids"; ``mask`` marks the bytes each
-    template really has, ``length`` counts them (fids included).
+    A cell is ``head | fid slots | tail``; the template of (feature f, state s)
+    holds the head right-aligned and the tail left-aligned, with zeros for the fids.
+    State 0 is "dropped", state 1 + k "kept with k fids"; ``mask`` marks the bytes
+    each template really has, ``length`` counts them (fids included).
     """
 
     templates: np.ndarray  # (features * states, width) uint8
@@ -380,10 +424,8 @@ class CellTable:
     max_fids: int
 
     @classmethod
-    def build(
-        cls, cells: Sequence[Sequence[tuple[bytes, int, bytes] | None]], max_fids: int
-    ) -> CellTable:
-        """``cells[f][s]`` = (head, fid count, tail); None for a state that never occurs."""
+    def build(cls, cells: Sequence[Sequence[Cell | None]], max_fids: int) -> CellTable:
+        """``cells[f][s]``; None for a state that never occurs."""
         states = len(cells[0]) if cells else 0
         flat = [c for per_feature in cells for c in per_feature]
         head_width = max((len(c[0]) for c in flat if c), default=0)
@@ -406,14 +448,23 @@ class CellTable:
             length[index] = len(head) + FID_BYTES * k + len(tail)
         return cls(templates, mask, length, states, head_width, max_fids)
 
-    def fill(self, codes: np.ndarray, fid_slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Cells for template ``codes`` (any shape), the fids ``fid_slots`` (same shape +
-        (max_fids,)) written in: ``(codes.shape + (width,))`` bytes and mask."""
+    def rows(self, codes: np.ndarray, slots: np.ndarray) -> Rows:
+        """One row per row of ``codes`` (template indices), its cells side by side, with
+        ``slots`` (``codes.shape + (max_fids,)`` fids) written into their places."""
         cells = self.templates[codes]
-        if self.max_fids:
-            fid_bytes = fid_slots.view(np.uint8).reshape(*codes.shape, FID_BYTES * self.max_fids)
-            cells[..., self.head_width : self.head_width + fid_bytes.shape[-1]] = fid_bytes
-        return cells, self.mask[codes]
+        fid_bytes = slots.view(np.uint8).reshape(*codes.shape, FID_BYTES * self.max_fids)
+        cells[..., self.head_width : self.head_width + fid_bytes.shape[-1]] = fid_bytes
+        n = len(codes)
+        rows = Rows(n)
+        rows.masked(
+            cells.reshape(n, -1), self.mask[codes].reshape(n, -1), self.length[codes].sum(axis=1)
+        )
+        return rows
+
+
+def split_cell(message: bytes, fids: int, tail: bytes) -> Cell:
+    """(head, fids, tail) of a message whose ``fids`` zeroed fids sit just before ``tail``."""
+    return message[: len(message) - len(tail) - FID_BYTES * fids], fids, tail
 
 
 def fid_slots(block: SparseBlock, max_fids: int) -> np.ndarray:
@@ -421,63 +472,35 @@ def fid_slots(block: SparseBlock, max_fids: int) -> np.ndarray:
     slots = np.zeros((*block.counts.shape, max_fids), dtype=np.uint64)
     if max_fids == 1:
         slots[block.counts == 1, 0] = block.fids
-    elif max_fids:
+    else:
         slots[np.arange(max_fids) < block.counts[:, :, None]] = block.fids
     return slots
 
 
-def sparse_state(block: SparseBlock, present_matters: bool) -> np.ndarray:
+def sparse_state(block: SparseBlock, *, dropped_matters: bool) -> np.ndarray:
     """0 for a dropped cell, 1 + k for a cell with k fids."""
     state = block.counts + 1
-    if present_matters:
+    if dropped_matters:
         state *= block.present
     return state
 
 
-# --------------------------------------------------------------------------- dense values
+def row_major_fids(block: SparseBlock) -> tuple[np.ndarray, np.ndarray]:
+    """Every row's fids, feature after feature, rows back to back; and row offsets.
 
-
-def dense_bytes(meta: FeatureMeta, values: np.ndarray, *, instance: bool) -> Rows:
-    """A dense feature's packed list value: ``0a L values`` (Example) or the Instance
-    column's ``1a L floats`` / ``22 L varints``, for every row."""
-    rows = Rows(len(values))
-    if meta.dtype is DType.INT64:
-        data, lengths = varints(values.reshape(-1))
-        n = len(values)
-        mask = np.arange(data.shape[1]) < lengths[:, None]
-        rows.masked(data.reshape(n, -1), mask.reshape(n, -1), lengths.reshape(n, -1).sum(1))
-        return rows.wrap(COLUMN_INT64 if instance else LIST_VALUE)
-    if meta.dtype is DType.FLOAT64 and not instance:
-        data = _as_bytes(values, "<f8")
-    else:  # Example float32, and every float of an Instance (float64 cast to float32)
-        data = _as_bytes(values, "<f4")
-    rows.const(tag(COLUMN_FLOAT if instance else LIST_VALUE, LENGTH_DELIMITED))
-    rows.const(varint(data.shape[1]))
-    rows.fixed(data)
-    return rows
-
-
-_EXAMPLE_LIST_FIELD = {
-    DType.FLOAT32: FLOAT_LIST,
-    DType.FLOAT64: DOUBLE_LIST,
-    DType.INT64: INT64_LIST,
-}
-
-
-def example_dense_feature(meta: FeatureMeta, values: np.ndarray | None, rows: int) -> Rows:
-    """An Example ``Feature`` holding a dense value (empty for a dtype left unfilled)."""
-    if values is None:
-        return Rows(rows)
-    return dense_bytes(meta, values, instance=False).wrap(_EXAMPLE_LIST_FIELD[meta.dtype])
-
-
-def packed_floats(field: int, values: np.ndarray) -> Rows:
-    """Each row of ``values`` as a packed float field."""
-    rows = Rows(len(values))
-    data = _as_bytes(values, "<f4")
-    rows.const(tag(field, LENGTH_DELIMITED) + varint(data.shape[1]))
-    rows.fixed(data)
-    return rows
+    The block holds them feature-major; each fid moves by the difference between
+    where its cell starts in the two orders.
+    """
+    counts = block.counts
+    per_row = counts.sum(axis=0)
+    offsets = np.zeros(len(per_row) + 1, dtype=np.int64)
+    np.cumsum(per_row, out=offsets[1:])
+    before_in_row = np.cumsum(counts, axis=0) - counts
+    shift = (offsets[:-1] + before_in_row).ravel() - block.offsets[:-1]
+    destination = np.repeat(shift, counts.ravel()) + np.arange(len(block.fids))
+    out = np.empty_like(block.fids)
+    out[destination] = block.fids
+    return out, offsets
 
 
 # --------------------------------------------------------------------------- LineId
@@ -487,27 +510,39 @@ FieldEncoder = Callable[[FieldDescriptor, np.ndarray], Rows]
 
 
 def line_id_rows(values: LineIdValues, rows: int) -> Rows:
-    """The LineId of each row: its filled fields in field-number order."""
-    out = Rows(rows)
+    """Each row's LineId: its filled fields in field-number order."""
     fields = []
     for name, column in values.items():
         fd = line_id_field(name)
         if fd is None:
             raise KeyError(f"{name!r} is not a LineId field")
         fields.append((fd.number, fd, column))
+    out = Rows(rows)
     for _, fd, column in sorted(fields, key=lambda item: item[0]):
-        out.extend(_line_id_field(fd, column))
+        if _is_constant(column):  # e.g. req_time, sample_rate: encode one row
+            out.const(_line_id_field(fd, column[:1]).to_bytes())
+        else:
+            out.extend(_line_id_field(fd, column))
     return out
 
 
+def _is_constant(column: np.ndarray) -> bool:
+    if column.dtype == object:
+        first = column[0].tolist() if column.ndim > 1 else column[0]
+        return all((row.tolist() if column.ndim > 1 else row) == first for row in column)
+    return bool((column == column[0]).all())
+
+
 def _line_id_field(fd: FieldDescriptor, column: np.ndarray) -> Rows:
-    scalar = _SCALARS.get(fd.type)
-    if scalar is not None and not (fd.is_repeated and column.ndim != 2):
-        return scalar(fd, column)
-    return _via_protobuf(fd, column)
+    encode = _FIELD_ENCODERS.get(fd.type)
+    if encode is None or fd.is_repeated != (column.ndim == 2):
+        return _via_protobuf(fd, column)
+    return encode(fd, column)
 
 
-def _fixed_field(dtype: str, wire_type: int) -> FieldEncoder:
+def _fixed_width(dtype: str, wire_type: int) -> FieldEncoder:
+    """fixed64/fixed32/double/float fields: the values' little-endian bytes."""
+
     def encode(fd: FieldDescriptor, column: np.ndarray) -> Rows:
         rows = Rows(len(column))
         values = column.reshape(len(column), -1)
@@ -518,23 +553,18 @@ def _fixed_field(dtype: str, wire_type: int) -> FieldEncoder:
         elif fd.is_packed:
             rows.const(tag(fd.number, LENGTH_DELIMITED) + varint(data.shape[1]))
             rows.fixed(data)
-        else:  # tag before every element
-            size = data.shape[1] // values.shape[1]
-            key = _u8(tag(fd.number, wire_type))
-            each = np.concatenate(
-                (
-                    np.broadcast_to(key, (*values.shape, len(key))),
-                    data.reshape(*values.shape, size),
-                ),
-                axis=2,
-            )
-            rows.fixed(each.reshape(len(column), -1))
+        else:  # a tag before every element
+            key = np.broadcast_to(_u8(tag(fd.number, wire_type)), (*values.shape, 1))
+            each = data.reshape(*values.shape, -1)
+            rows.fixed(np.concatenate((key, each), axis=2).reshape(len(column), -1))
         return rows
 
     return encode
 
 
-def _varint_field(transform: Callable[[np.ndarray], np.ndarray]) -> FieldEncoder:
+def _varint_values(transform: Callable[[np.ndarray], np.ndarray]) -> FieldEncoder:
+    """Integer and bool fields as varints (``transform``: zigzag for sint32/sint64)."""
+
     def encode(fd: FieldDescriptor, column: np.ndarray) -> Rows:
         values = transform(column.reshape(len(column), -1))
         n, count = values.shape
@@ -544,7 +574,7 @@ def _varint_field(transform: Callable[[np.ndarray], np.ndarray]) -> FieldEncoder
             key = _u8(tag(fd.number, VARINT))
             data = np.concatenate((np.broadcast_to(key, (len(data), len(key))), data), axis=1)
             lengths = lengths + len(key)
-        mask = np.arange(data.shape[1]) < lengths[:, None]
+        mask = _prefix_mask(lengths, data.shape[1])
         payload = Rows(n)
         payload.masked(data.reshape(n, -1), mask.reshape(n, -1), lengths.reshape(n, count).sum(1))
         return payload.wrap(fd.number) if packed else payload
@@ -552,33 +582,17 @@ def _varint_field(transform: Callable[[np.ndarray], np.ndarray]) -> FieldEncoder
     return encode
 
 
-def _signed(values: np.ndarray) -> np.ndarray:
+def _two_complement(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64)
 
 
 def _zigzag(values: np.ndarray) -> np.ndarray:
     v = values.astype(np.int64)
-    return ((v << 1) ^ (v >> 63)).view(np.int64)
-
-
-def _string_field(fd: FieldDescriptor, column: np.ndarray) -> Rows:
-    """Strings and bytes: constant columns (the usual case) are encoded once."""
-    n = len(column)
-    values = column.reshape(n, -1)
-    rows = Rows(n)
-    first = values[0].tolist()
-    if all(v.tolist() == first for v in values):
-        rows.const(b"".join(length_delimited(fd.number, _encoded(v)) for v in first))
-        return rows
-    return _via_protobuf(fd, column)
-
-
-def _encoded(value: str | bytes) -> bytes:
-    return value.encode() if isinstance(value, str) else bytes(value)
+    return (v << 1) ^ (v >> 63)
 
 
 def _via_protobuf(fd: FieldDescriptor, column: np.ndarray) -> Rows:
-    """Any other field: one LineId message per row holding just this field."""
+    """Any other field: per row, a LineId holding just this field, serialized by protobuf."""
     encoded = []
     for i in range(len(column)):
         line_id = line_id_pb2.LineId()
@@ -592,23 +606,56 @@ def _via_protobuf(fd: FieldDescriptor, column: np.ndarray) -> Rows:
 
 
 _T = FieldDescriptor
-_SCALARS: dict[int, FieldEncoder] = {
-    _T.TYPE_FIXED64: _fixed_field("<u8", FIXED64),
-    _T.TYPE_SFIXED64: _fixed_field("<i8", FIXED64),
-    _T.TYPE_DOUBLE: _fixed_field("<f8", FIXED64),
-    _T.TYPE_FIXED32: _fixed_field("<u4", FIXED32),
-    _T.TYPE_SFIXED32: _fixed_field("<i4", FIXED32),
-    _T.TYPE_FLOAT: _fixed_field("<f4", FIXED32),
-    _T.TYPE_INT64: _varint_field(_signed),
-    _T.TYPE_UINT64: _varint_field(_signed),
-    _T.TYPE_INT32: _varint_field(_signed),
-    _T.TYPE_UINT32: _varint_field(_signed),
-    _T.TYPE_BOOL: _varint_field(_signed),
-    _T.TYPE_SINT64: _varint_field(_zigzag),
-    _T.TYPE_SINT32: _varint_field(_zigzag),
-    _T.TYPE_STRING: _string_field,
-    _T.TYPE_BYTES: _string_field,
+_FIELD_ENCODERS: dict[int, FieldEncoder] = {
+    _T.TYPE_FIXED64: _fixed_width("<u8", FIXED64),
+    _T.TYPE_SFIXED64: _fixed_width("<i8", FIXED64),
+    _T.TYPE_DOUBLE: _fixed_width(FLOAT64, FIXED64),
+    _T.TYPE_FIXED32: _fixed_width("<u4", FIXED32),
+    _T.TYPE_SFIXED32: _fixed_width("<i4", FIXED32),
+    _T.TYPE_FLOAT: _fixed_width(FLOAT32, FIXED32),
+    _T.TYPE_INT64: _varint_values(_two_complement),
+    _T.TYPE_UINT64: _varint_values(_two_complement),
+    _T.TYPE_INT32: _varint_values(_two_complement),
+    _T.TYPE_UINT32: _varint_values(_two_complement),
+    _T.TYPE_BOOL: _varint_values(_two_complement),
+    _T.TYPE_SINT64: _varint_values(_zigzag),
+    _T.TYPE_SINT32: _varint_values(_zigzag),
+    # strings and bytes: ``line_id_rows`` encodes constant columns (the only kind
+    # generated) once through protobuf; others go through protobuf row by row
 }
+
+
+# --------------------------------------------------------------------------- dense values
+
+# The Example Feature list that holds a dense dtype; its value field is packed.
+_EXAMPLE_LISTS = {DType.FLOAT32: FLOAT_LIST, DType.FLOAT64: DOUBLE_LIST, DType.INT64: INT64_LIST}
+_EXAMPLE_DTYPES = {DType.FLOAT32: FLOAT32, DType.FLOAT64: FLOAT64}
+
+
+def packed_values(field: int, values: np.ndarray, dtype: str | None) -> Rows:
+    """Each row of ``values`` as one packed repeated field: floats (``dtype``) or varints."""
+    n = len(values)
+    payload = Rows(n)
+    if dtype is not None:
+        payload.fixed(_as_bytes(values, dtype))
+    else:
+        data, lengths = varints(values)
+        mask = _prefix_mask(lengths, data.shape[1]).reshape(n, -1)
+        payload.masked(data.reshape(n, -1), mask, lengths.reshape(n, -1).sum(axis=1))
+    return payload.wrap(field)
+
+
+def example_feature(meta: FeatureMeta, values: np.ndarray) -> Rows:
+    """``Feature { <dtype>_list { value: values[i] } }`` per row."""
+    list_field = _EXAMPLE_LISTS[meta.dtype]
+    return packed_values(LIST_VALUE, values, _EXAMPLE_DTYPES.get(meta.dtype)).wrap(list_field)
+
+
+def dense_field(
+    generic: Callable[[np.ndarray], Rows], dtype: str | None
+) -> Callable[[np.ndarray], Rows]:
+    """The generic encoder of a dense feature, or its ``FixedField`` when values are floats."""
+    return FixedField(generic, dtype) if dtype is not None else generic
 
 
 # --------------------------------------------------------------------------- encoders
@@ -618,6 +665,9 @@ class WireEncoder(Protocol):
     """Serialized records of one batch, byte-identical to the ``messages`` builders."""
 
     def __call__(self, draw: BatchDraw) -> list[bytes]: ...
+
+
+DensePart = Callable[[np.ndarray | None], "Rows | bytes"]  # bytes: the same on every row
 
 
 def _max_fids(metas: Sequence[FeatureMeta], sequence: Callable[[FeatureMeta], bool]) -> int:
@@ -630,51 +680,47 @@ class ExampleEncoder:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.max_fids = _max_fids(schema.sparse, lambda m: m.is_sequence)
-        self.cells = CellTable.build([self._cells(meta) for meta in schema.sparse], self.max_fids)
-        self.dense_prefix = [
-            length_delimited(NAME, meta.name.encode()) if meta.name else b""
-            for meta in schema.dense
-        ]
+        self.cells = CellTable.build([self._cells(m) for m in schema.sparse], self.max_fids)
+        self.dense = [self._dense(meta) for meta in schema.dense]
 
-    def _cells(self, meta: FeatureMeta) -> list[tuple[bytes, int, bytes] | None]:
+    def _cells(self, meta: FeatureMeta) -> list[Cell | None]:
         name = proto3_string(NAME, meta.name)
         tail = proto3_int(NAMED_FEATURE_ID, meta.slot)
-        out: list[tuple[bytes, int, bytes] | None] = [None] * (self.max_fids + 2)
-        out[0] = _split(length_delimited(NAMED_FEATURE, name + tail), 0, tail)
+        out: list[Cell | None] = [split_cell(length_delimited(NAMED_FEATURE, name + tail), 0, tail)]
         for k in range(self.max_fids + 1):
             fid_list = length_delimited(LIST_VALUE, bytes(FID_BYTES * k)) if k else b""
             feature = length_delimited(FEATURE, length_delimited(FID_V2_LIST, fid_list))
-            out[1 + k] = _split(length_delimited(NAMED_FEATURE, name + feature + tail), k, tail)
+            out.append(split_cell(length_delimited(NAMED_FEATURE, name + feature + tail), k, tail))
         return out
 
+    def _dense(self, meta: FeatureMeta) -> DensePart:
+        name = proto3_string(NAME, meta.name)
+
+        def named(values: np.ndarray) -> Rows:
+            rows = Rows(len(values))
+            rows.const(name)
+            rows.extend(example_feature(meta, values).wrap(FEATURE))
+            return rows.wrap(NAMED_FEATURE)
+
+        unfilled = length_delimited(NAMED_FEATURE, name)  # a dtype left empty: name only
+        filled = dense_field(named, _EXAMPLE_DTYPES.get(meta.dtype))
+        return lambda values: filled(values) if values is not None else unfilled
+
     def __call__(self, draw: BatchDraw) -> list[bytes]:
-        schema, n = self.schema, draw.n
+        n = draw.n
         record = Rows(n)
-        if schema.sparse:
+        if self.schema.sparse:
             block = SparseBlock.from_draws(n, draw.sparse)
-            states = sparse_state(block, present_matters=True)
-            codes = (np.arange(len(schema.sparse))[:, None] * self.cells.states + states).T
-            slots = fid_slots(block, self.max_fids).transpose(1, 0, 2)
-            cells, mask = self.cells.fill(codes, slots)
-            lengths = self.cells.length[codes].sum(axis=1)
-            record.masked(cells.reshape(n, -1), mask.reshape(n, -1), lengths)
-        for meta, values, prefix in zip(schema.dense, draw.dense, self.dense_prefix, strict=True):
-            named = Rows(n)
-            named.const(prefix)
-            feature = example_dense_feature(meta, values, n)
-            if values is not None:
-                named.extend(feature.wrap(FEATURE))
-            record.extend(named.wrap(NAMED_FEATURE))
+            states = sparse_state(block, dropped_matters=True)
+            codes = np.arange(len(states))[:, None] * self.cells.states + states
+            slots = fid_slots(block, self.max_fids)
+            record.extend(self.cells.rows(codes.T, slots.transpose(1, 0, 2)))
+        for encode, values in zip(self.dense, draw.dense, strict=True):
+            record.extend(_rows_for(encode(values), n))
         if draw.line_ids:  # a LineId with no field set is not written at all
             record.extend(line_id_rows(draw.line_ids, n).wrap(LINE_ID))
-        record.extend(packed_floats(EXAMPLE_LABEL, draw.labels))
+        record.extend(packed_values(EXAMPLE_LABEL, draw.labels, FLOAT32))
         return record.to_list()
-
-
-def _split(message: bytes, fids: int, tail: bytes) -> tuple[bytes, int, bytes]:
-    """(head, fids, tail) of a cell whose ``fids`` zeroed fids sit just before ``tail``."""
-    head = message[: len(message) - len(tail) - FID_BYTES * fids]
-    return head, fids, tail
 
 
 class InstanceEncoder:
@@ -683,63 +729,64 @@ class InstanceEncoder:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.columns = schema.instance_columns
-        self.max_fids = _max_fids(self.columns, is_instance_sequence) if self.columns else 0
-        self.cells = (
-            CellTable.build([self._cells(meta) for meta in self.columns], self.max_fids)
-            if self.columns
-            else None
-        )
-        self.dense_names = [length_delimited(NAME, meta.name.encode()) for meta in schema.dense]
+        self.max_fids = _max_fids(self.columns, is_instance_sequence)
+        self.cells = CellTable.build([self._cells(m) for m in self.columns], self.max_fids)
+        self.dense = [self._dense(meta) for meta in schema.dense]
 
-    def _cells(self, meta: FeatureMeta) -> list[tuple[bytes, int, bytes] | None]:
+    def _cells(self, meta: FeatureMeta) -> list[Cell | None]:
         name = length_delimited(NAME, meta.name.encode())
-        out: list[tuple[bytes, int, bytes] | None] = [None]  # state 0: never (always present)
+        out: list[Cell | None] = [None]  # every column is written, fids or not
         for k in range(self.max_fids + 1):
             fids = length_delimited(COLUMN_FID, bytes(FID_BYTES * k)) if k else b""
-            out.append(_split(length_delimited(INSTANCE_FEATURE, name + fids), k, b""))
+            out.append(split_cell(length_delimited(INSTANCE_FEATURE, name + fids), k, b""))
         return out
 
+    def _dense(self, meta: FeatureMeta) -> DensePart:
+        name = length_delimited(NAME, meta.name.encode())
+        is_int = meta.dtype is DType.INT64
+        dtype = None if is_int else FLOAT32  # float64 values go to float_value as float32
+
+        def column(values: np.ndarray) -> Rows:
+            rows = Rows(len(values))
+            rows.const(name)
+            rows.extend(packed_values(COLUMN_INT64 if is_int else COLUMN_FLOAT, values, dtype))
+            return rows.wrap(INSTANCE_FEATURE)
+
+        unfilled = length_delimited(INSTANCE_FEATURE, name)
+        filled = dense_field(column, dtype)
+        return lambda values: filled(values) if values is not None else unfilled
+
     def __call__(self, draw: BatchDraw) -> list[bytes]:
-        schema, n = self.schema, draw.n
+        n = draw.n
         record = Rows(n)
-        if schema.fidv1_slots:
+        if self.schema.fidv1_slots:
             record.extend(fidv1_rows(SparseBlock.from_draws(n, draw.fidv1)))
-        record.extend(packed_floats(INSTANCE_LABEL, draw.labels))
+        record.extend(packed_values(INSTANCE_LABEL, draw.labels, FLOAT32))
         if draw.line_ids:
             record.extend(line_id_rows(draw.line_ids, n).wrap(INSTANCE_LINE_ID))
-        if self.cells is not None:
+        if self.columns:
             block = SparseBlock.from_draws(n, draw.sparse)
-            states = sparse_state(block, present_matters=False)
-            codes = (np.arange(len(self.columns))[:, None] * self.cells.states + states).T
-            slots = fid_slots(block, self.max_fids).transpose(1, 0, 2)
-            cells, mask = self.cells.fill(codes, slots)
-            lengths = self.cells.length[codes].sum(axis=1)
-            record.masked(cells.reshape(n, -1), mask.reshape(n, -1), lengths)
-        for meta, values, name in zip(schema.dense, draw.dense, self.dense_names, strict=True):
-            column = Rows(n)
-            column.const(name)
-            if values is not None:
-                column.extend(dense_bytes(meta, values, instance=True))
-            record.extend(column.wrap(INSTANCE_FEATURE))
+            states = sparse_state(block, dropped_matters=False)
+            codes = np.arange(len(states))[:, None] * self.cells.states + states
+            slots = fid_slots(block, self.max_fids)
+            record.extend(self.cells.rows(codes.T, slots.transpose(1, 0, 2)))
+        for encode, values in zip(self.dense, draw.dense, strict=True):
+            record.extend(_rows_for(encode(values), n))
         return record.to_list()
 
 
 def fidv1_rows(block: SparseBlock) -> Rows:
     """``0a 8K fids`` per row: all slots' fids in slot order (nothing when K is 0)."""
     n = block.rows
-    slots = fid_slots(block, MAX_FIDV1_FIDS)  # (slots, rows, 3)
-    taken = np.arange(MAX_FIDV1_FIDS) < block.counts[:, :, None]
-    row_major = slots.transpose(1, 0, 2)[taken.transpose(1, 0, 2)]
-    per_row = block.counts.sum(axis=0)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(per_row, out=offsets[1:])
+    fids, offsets = row_major_fids(block)
+    per_row = np.diff(offsets)
+    key = _u8(tag(INSTANCE_FID, LENGTH_DELIMITED))
+    sizes, size_lengths = varints(per_row * FID_BYTES)
+    head = np.concatenate((np.broadcast_to(key, (n, len(key))), sizes), axis=1)
+    head_lengths = (size_lengths + len(key)) * (per_row > 0)
     out = Rows(n)
-    key = tag(INSTANCE_FID, LENGTH_DELIMITED)
-    heads, head_lengths = varints(per_row * FID_BYTES)
-    with_key = np.concatenate((np.broadcast_to(_u8(key), (n, len(key))), heads), axis=1)
-    head_lengths = (head_lengths + len(key)) * (per_row > 0)
-    out.masked(with_key, np.arange(with_key.shape[1]) < head_lengths[:, None], head_lengths)
-    out.spans(row_major.view(np.uint8), offsets * FID_BYTES)
+    out.masked(head, _prefix_mask(head_lengths, head.shape[1]), head_lengths)
+    out.spans(fids.view(np.uint8), offsets * FID_BYTES)
     return out
 
 
@@ -749,53 +796,53 @@ class ExampleBatchEncoder:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.max_fids = _max_fids(schema.sparse, lambda m: m.is_sequence)
-        self.cells = CellTable.build([self._cells()], self.max_fids) if schema.sparse else None
-        self.names = [proto3_string(NAME, meta.name) for meta in schema.sparse]
-        self.ids = [proto3_int(NAMED_FEATURE_LIST_ID, meta.slot) for meta in schema.sparse]
+        self.cells = CellTable.build([self._cells()], self.max_fids)
+        self.names = _table([proto3_string(NAME, meta.name) for meta in schema.sparse])
+        self.ids = _table([proto3_int(NAMED_FEATURE_LIST_ID, m.slot) for m in schema.sparse])
+        self.dense = [self._dense(meta) for meta in schema.dense]
+        self.labels = FixedField(
+            lambda v: packed_values(LIST_VALUE, v, FLOAT32).wrap(FLOAT_LIST).wrap(FEATURE), FLOAT32
+        )
 
-    def _cells(self) -> list[tuple[bytes, int, bytes] | None]:
-        out: list[tuple[bytes, int, bytes] | None] = [(length_delimited(FEATURE, b""), 0, b"")]
+    def _cells(self) -> list[Cell | None]:
+        """One feature's cell in each state: a dropped row is an empty Feature."""
+        out: list[Cell | None] = [(length_delimited(FEATURE, b""), 0, b"")]
         for k in range(self.max_fids + 1):
             fid_list = length_delimited(LIST_VALUE, bytes(FID_BYTES * k)) if k else b""
             cell = length_delimited(FEATURE, length_delimited(FID_V2_LIST, fid_list))
-            out.append(_split(cell, k, b""))
+            out.append(split_cell(cell, k, b""))
         return out
+
+    def _dense(self, meta: FeatureMeta) -> DensePart:
+        dtype = _EXAMPLE_DTYPES.get(meta.dtype)
+        filled = dense_field(lambda v: example_feature(meta, v).wrap(FEATURE), dtype)
+        unfilled = length_delimited(FEATURE, b"")
+        return lambda values: filled(values) if values is not None else unfilled
 
     def __call__(self, draw: BatchDraw) -> list[bytes]:
         schema, n = self.schema, draw.n
         parts: list[bytes] = []
-        if self.cells is not None:
+        if schema.sparse:
             parts.append(self._sparse_lists(SparseBlock.from_draws(n, draw.sparse)))
-        for meta, values in zip(schema.dense, draw.dense, strict=True):
-            parts.append(
-                _feature_list(meta.name, example_dense_feature(meta, values, n).wrap(FEATURE))
-            )
+        for meta, encode, values in zip(schema.dense, self.dense, draw.dense, strict=True):
+            parts.append(_feature_list(meta.name, _rows_for(encode(values), n)))
         line_ids = line_id_rows(draw.line_ids, n).wrap(LIST_VALUE).wrap(BYTES_LIST)
         parts.append(_feature_list(messages.LINE_ID_LIST, line_ids.wrap(FEATURE)))
-        parts.append(
-            _feature_list(
-                messages.LABEL_LIST,
-                packed_floats(LIST_VALUE, draw.labels).wrap(FLOAT_LIST).wrap(FEATURE),
-            )
-        )
+        parts.append(_feature_list(messages.LABEL_LIST, self.labels(draw.labels)))
         parts.append(proto3_int(BATCH_SIZE, n))
         return [b"".join(parts)]
 
     def _sparse_lists(self, block: SparseBlock) -> bytes:
-        """Every sparse feature's NamedFeatureList, one row per feature."""
-        assert self.cells is not None
+        """Every sparse feature's NamedFeatureList: one row per feature."""
         features = len(block.counts)
-        states = sparse_state(block, present_matters=True)
-        cells, mask = self.cells.fill(states, fid_slots(block, self.max_fids))
-        cell_lengths = self.cells.length[states].sum(axis=1)
-        names = _table(self.names)
-        ids = _table(self.ids)
-        body = names[2] + cell_lengths + ids[2]
+        states = sparse_state(block, dropped_matters=True)
+        cells = self.cells.rows(states, fid_slots(block, self.max_fids))
+        names, ids = self.names, self.ids
         lists = Rows(features)
         lists.const(tag(NAMED_FEATURE_LIST, LENGTH_DELIMITED))
-        lists.varint(body)
+        lists.varint(names[2] + cells.lengths + ids[2])
         lists.masked(*names)
-        lists.masked(cells.reshape(features, -1), mask.reshape(features, -1), cell_lengths)
+        lists.extend(cells)
         lists.masked(*ids)
         return lists.to_bytes()
 
@@ -807,10 +854,18 @@ def _table(per_row: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     for i, b in enumerate(per_row):
         data[i, : len(b)] = _u8(b)
     lengths = np.array([len(b) for b in per_row], dtype=np.int64)
-    return data, np.arange(width) < lengths[:, None], lengths
+    return data, _prefix_mask(lengths, width), lengths
+
+
+def _rows_for(part: Rows | bytes, n: int) -> Rows:
+    """A part that is the same for every row comes as bytes; make it ``n`` rows."""
+    if isinstance(part, Rows):
+        return part
+    rows = Rows(n)
+    rows.const(part)
+    return rows
 
 
 def _feature_list(name: str, features: Rows) -> bytes:
     """A NamedFeatureList whose features are ``features``' rows, back to back."""
-    body = proto3_string(NAME, name) + features.to_bytes()
-    return length_delimited(NAMED_FEATURE_LIST, body)
+    return length_delimited(NAMED_FEATURE_LIST, proto3_string(NAME, name) + features.to_bytes())
