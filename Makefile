@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 EXTRAS ?= dev,tf
+# Extra requirements pinned on top of the extras, e.g. PIP_EXTRA="protobuf==6.31.1".
+PIP_EXTRA ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma := ,
@@ -14,7 +16,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]" $(PIP_EXTRA)
 	touch $@
 
 test: install
