@@ -57,6 +57,7 @@ UINT32_BITS = 32
 DOUBLE_SHIFT = 11  # random(): the top 53 bits of a raw
 DOUBLE_BITS = 53
 TOP_BIT = np.uint64(1 << 63)
+ODD_LOW = np.uint64(1 << 63 | 1)  # x & ODD_LOW == 1: x is odd and below 2**63
 # Raws that make the uint64 fid draw redraw: x * (2**63 - 1) mod 2**64 < 2.
 FID_REDRAW = (0, (1 << 63) - 1)
 # Sequence counts: integers(0, 2, endpoint=True) is Lemire with 3 outcomes.
@@ -213,9 +214,30 @@ class SparsePlan:
         masks = {v.mask for v in versions}
         self.mask = np.uint64(masks.pop()) if len(masks) == 1 else None
         self.masks = np.array([v.mask for v in versions], dtype=np.uint64)
-        self.kept_features = np.array([f for f, k in enumerate(self.kinds) if k == _KEPT])
-        self.v1_features = np.array([f for f, k in enumerate(self.kinds) if k == _FIDV1])
-        self.sequence_features = np.array([f for f, k in enumerate(self.kinds) if k == _SEQUENCE])
+        self.kept_features = np.array(
+            [f for f, k in enumerate(self.kinds) if k == _KEPT], dtype=np.int64
+        )
+        self.v1_features = np.array(
+            [f for f, k in enumerate(self.kinds) if k == _FIDV1], dtype=np.int64
+        )
+        self._leads: dict[int, np.ndarray] = {}
+        self.sequence_features = np.array(
+            [f for f, k in enumerate(self.kinds) if k == _SEQUENCE], dtype=np.int64
+        )
+
+    def leads(self, rows: int) -> np.ndarray:
+        """Per feature, the raws drawn before its fids (chase case: doubles or uint32 pairs)."""
+        leads = self._leads.get(rows)
+        if leads is None:
+            kinds = np.array(self.kinds)
+            leads = np.select([kinds == _KEPT, kinds == _FIDV1], [rows, rows // 2], 0)
+            self._leads[rows] = leads
+        return leads
+
+    def lead_groups(self, rows: int) -> list[tuple[int, np.ndarray]]:
+        """(lead, features) for each lead width above 0."""
+        leads = self.leads(rows)
+        return [(w, np.flatnonzero(leads == w)) for w in sorted(set(leads.tolist())) if w]
 
     def draw(self, rng: np.random.Generator, rows: int, *, drop_rate: float) -> SparseBlock:
         """The block ``reference_block`` would draw, from the same generator state."""
@@ -285,9 +307,10 @@ class _Replay:
 
     def run(self, bit_generator: np.random.BitGenerator, fetch: int) -> SparseBlock | None:
         self._fetch(bit_generator, fetch)
+        walker = self._chase if self._can_chase() else self._walk
         while True:
             try:
-                walk = self._walk()
+                walk = walker()
                 break
             except _OutOfRaws:
                 self._fetch(bit_generator, fetch)
@@ -392,6 +415,67 @@ class _Replay:
         walk.end, walk.half, walk.last_half = pos, half, last_half
         return walk
 
+    def _can_chase(self) -> bool:
+        """Whether each feature's draws depend only on where they start (see ``_chase``)."""
+        counts = self.plan.kind_counts
+        if counts[_SEQUENCE]:
+            return False
+        return not counts[_FIDV1] or (self.rows % 2 == 0 and not self.start["has_uint32"])
+
+    def _chase(self) -> _Walk:
+        """``_walk`` for plans without sequence features whose uint32 draws take whole raws.
+
+        Then where a feature's draws end is a function of where they start: a jump
+        table over the buffer (one vectorised expression per kind) maps each start
+        to the next feature's, and the walk is one table lookup per feature.
+        """
+        rows, raws, plan = self.rows, self.raws, self.plan
+        kept_jump = v1_jump = None
+        if plan.kind_counts[_KEPT]:
+            kept = None
+            if self.threshold is not None:
+                kept = _prefix(self.buf[:raws] >= self.threshold)
+            kept_jump = _jump_table(kept, rows, raws).data
+        if plan.kind_counts[_FIDV1]:
+            top = self.u32[: 2 * raws] >> np.uint32(FIDV1_COUNT_SHIFT)  # each half's count
+            v1_jump = _jump_table(_prefix(top[0::2] + top[1::2]), rows // 2, raws).data
+        starts = []
+        pos = 0
+        try:
+            for kind in plan.kinds:
+                starts.append(pos)
+                if kind == _ALWAYS_ONE:
+                    pos += rows
+                elif kind == _KEPT:
+                    pos = kept_jump[pos]  # type: ignore[index]
+                else:
+                    pos = v1_jump[pos]  # type: ignore[index]
+        except IndexError:
+            raise _OutOfRaws from None
+        if pos > raws:
+            raise _OutOfRaws
+        return self._chased(np.array(starts, dtype=np.int64), pos)
+
+    def _chased(self, starts: np.ndarray, end: int) -> _Walk:
+        """The ``_Walk`` of a chase: every feature's offsets from where it starts."""
+        plan = self.plan
+        lead = plan.leads(self.rows)
+        walk = _Walk(len(plan.kinds))
+        walk.starts = starts
+        walk.fid_at = starts + lead
+        walk.fid_count = np.append(starts[1:], end) - walk.fid_at
+        kept = plan.kept_features
+        walk.double_at = dict(zip(kept.tolist(), starts[kept].tolist(), strict=True))
+        walk.uint32_at = 2 * starts
+        walk.end = end
+        # No uint32 draws, or ones that took whole raws: a buffered half stays buffered.
+        walk.half = 2 * self.raws + 1 if self.start["has_uint32"] else -1
+        last_raw = 2 * self.raws  # none split: the state's uinteger stays
+        if len(plan.v1_features):
+            last_raw = 2 * int(walk.fid_at[plan.v1_features[-1]] - 1)
+        walk.last_half = last_raw + 1
+        return walk
+
     def _sequence_counts(self, f: int, walk: _Walk) -> np.ndarray | None:
         """0..2 fids per row, times kept (all zero when nothing is kept)."""
         index = _uint32_indices([walk.uint32_at[f]], [walk.uint32_first[f]], self.rows)[0]
@@ -440,22 +524,32 @@ class _Replay:
     def _fids(self, walk: _Walk) -> np.ndarray | None:
         """Every feature's fids, feature after feature: Lemire on each raw, then the slot."""
         plan = self.plan
-        fid_count = np.array(walk.fid_count, dtype=np.int64)
-        starts = np.zeros(len(fid_count), dtype=np.int64)
-        np.cumsum(fid_count[:-1], out=starts[1:])
-        total = int(starts[-1] + fid_count[-1])
-        source = np.repeat(np.array(walk.fid_at, dtype=np.int64) - starts, fid_count)
-        source += np.arange(total)
-        raw = self.buf[source]
-        if (raw == FID_REDRAW[0]).any() or (raw == FID_REDRAW[1]).any():
-            return None
+        fid_count = np.asarray(walk.fid_count, dtype=np.int64)
+        raw = self._fid_raws(walk, fid_count)
         # ((x * (2**63 - 1)) >> 64) + 1 without 128-bit integers: x // 2, plus 1 for an
         # odd x below 2**63 (x * (2**63 - 1) = (x // 2) * 2**64 + (x % 2) * 2**63 - x).
         hashes = raw >> np.uint64(1)
-        hashes += (raw & np.uint64(1)) & (raw < TOP_BIT)
+        hashes += (raw & ODD_LOW) == 1
         hashes &= plan.mask if plan.mask is not None else np.repeat(plan.masks, fid_count)
+        # The raws numpy draws again (0 and 2**63 - 1) both hash to 0 under any fid mask;
+        # a genuine 0 (odds 2**-48) only costs a redraw by the reference path.
+        if not hashes.all():
+            return None
         hashes |= np.repeat(plan.tags, fid_count)
         return hashes
+
+    def _fid_raws(self, walk: _Walk, fid_count: np.ndarray) -> np.ndarray:
+        """The raws the fids are made of, in draw order."""
+        if walk.starts is not None:  # chased: drop each feature's leading draws
+            keep = np.ones(walk.end, dtype=bool)
+            for width, features in self.plan.lead_groups(self.rows):
+                keep[walk.starts[features][:, None] + np.arange(width)] = False
+            return self.buf[: walk.end][keep]
+        starts = np.zeros(len(fid_count), dtype=np.int64)
+        np.cumsum(fid_count[:-1], out=starts[1:])
+        source = np.repeat(np.asarray(walk.fid_at, dtype=np.int64) - starts, fid_count)
+        source += np.arange(int(starts[-1] + fid_count[-1]))
+        return self.buf[source]
 
     # -- the generator's state after the batch -----------------------------------------
 
@@ -474,11 +568,12 @@ class _Walk:
 
     def __init__(self, n_features: int) -> None:
         self.double_at: dict[int, int] = {}
-        self.uint32_at: list[int] = [0] * n_features
-        self.uint32_first: list[int] = [-1] * n_features
-        self.fid_at: list[int] = [0] * n_features
-        self.fid_count: list[int] = [0] * n_features
+        self.uint32_at: list[int] | np.ndarray = [0] * n_features
+        self.uint32_first: list[int] | np.ndarray = [-1] * n_features
+        self.fid_at: list[int] | np.ndarray = [0] * n_features
+        self.fid_count: list[int] | np.ndarray = [0] * n_features
         self.sequence_counts: dict[int, np.ndarray] = {}
+        self.starts: np.ndarray | None = None  # where each feature's draws start (chase)
         self.end = 0
         self.half = -1
         self.last_half = -1
@@ -494,11 +589,25 @@ def _kept_threshold(drop_rate: float) -> np.uint64 | None:
 
 
 def _prefix(values: np.ndarray) -> np.ndarray:
-    """``out[i]`` = sum of ``values[:i]``."""
-    dtype = np.uint64 if values.dtype == np.uint64 else np.int64  # cumsum is slow across types
-    out = np.zeros(len(values) + 1, dtype=dtype)
-    np.cumsum(values, out=out[1:])
-    return out
+    """``out[i]`` = sum of ``values[:i]`` (int32: counts within one batch's buffer)."""
+    return np.concatenate((np.zeros(1, dtype=np.int32), np.cumsum(values, dtype=np.int32)))
+
+
+def _jump_table(prefix: np.ndarray | None, width: int, raws: int) -> np.ndarray:
+    """For a feature that draws ``width`` values and then one fid per counted value
+    (``prefix``: running count; None: none counted): start -> the next feature's start.
+
+    Starts whose draws would run past the buffer map to ``raws + 1``.
+    """
+    table = np.full(raws + 1, raws + 1, dtype=np.int32)
+    fits = max(raws + 1 - width, 0)
+    ends = table[:fits]
+    if prefix is not None:
+        np.subtract(prefix[width : width + fits], prefix[:fits], out=ends)
+        ends += np.arange(width, width + fits, dtype=np.int32)
+    else:
+        ends[:] = np.arange(width, width + fits, dtype=np.int32)
+    return table
 
 
 def _uint32_indices(at: Sequence[int], first: Sequence[int], rows: int) -> np.ndarray:

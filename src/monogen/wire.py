@@ -68,6 +68,7 @@ appends the values' bytes to that prefix (``FixedField``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -92,6 +93,7 @@ __all__ = [
     "ExampleBatchEncoder",
     "ExampleEncoder",
     "InstanceEncoder",
+    "LineIdEncoder",
     "Rows",
     "WireEncoder",
     "line_id_rows",
@@ -194,6 +196,11 @@ def varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, lengths
 
 
+def _split(blob: bytes, offsets: list[int]) -> list[bytes]:
+    """``blob`` cut at ``offsets`` (n + 1 of them)."""
+    return [blob[a:b] for a, b in pairwise(offsets)]
+
+
 def _u8(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8)
 
@@ -218,14 +225,17 @@ class _Block:
 
     ``data`` is ``bytes`` that every row shares, or a ``(rows, width)`` array; a
     ``mask`` picks each row's bytes out of a ragged block, whose row lengths are
-    ``lengths``. A span block instead gives row i the slice
-    ``data[spans[i]:spans[i + 1]]`` of one 1-D byte array.
+    ``lengths``. A block of ``pieces`` instead holds each row's bytes as an object.
     """
 
     data: np.ndarray | bytes
     mask: np.ndarray | None = None
     lengths: np.ndarray | None = None
-    spans: np.ndarray | None = None
+    pieces: list[bytes] | None = None
+
+    @property
+    def is_const(self) -> bool:
+        return isinstance(self.data, bytes) and self.pieces is None
 
     @property
     def width(self) -> int:
@@ -272,10 +282,11 @@ class Rows:
             self._push(_Block(data, mask, lengths))
             self._add_lengths(lengths)
 
-    def spans(self, blob: np.ndarray, offsets: np.ndarray) -> None:
-        """Row i gets ``blob[offsets[i]:offsets[i + 1]]``."""
-        lengths = np.diff(offsets)
-        self._push(_Block(blob, lengths=lengths, spans=offsets))
+    def pieces(self, pieces: list[bytes], lengths: np.ndarray | None = None) -> None:
+        """Row i gets ``pieces[i]`` (``lengths``: their lengths, if known)."""
+        if lengths is None:
+            lengths = np.array([len(p) for p in pieces], dtype=np.int64)
+        self._push(_Block(b"", lengths=lengths, pieces=pieces))
         self._add_lengths(lengths)
 
     def varint(self, values: np.ndarray) -> None:
@@ -290,7 +301,7 @@ class Rows:
     def extend(self, other: Rows) -> None:
         """Append ``other``'s bytes to each row."""
         for block in other.blocks:
-            if isinstance(block.data, bytes):
+            if block.is_const and isinstance(block.data, bytes):
                 self._pending += block.data
             else:
                 self._push(block)
@@ -323,32 +334,35 @@ class Rows:
 
     def to_list(self) -> list[bytes]:
         """Each row's bytes."""
-        pieces = [[blob[a:b] for a, b in pairwise(offsets)] for blob, offsets in self._segments()]
-        if len(pieces) == 1:
-            return pieces[0]
-        return [b"".join(parts) for parts in zip(*pieces, strict=True)]
+        segments = [
+            segment if isinstance(segment, list) else _split(*segment)
+            for segment in self._segments()
+        ]
+        if len(segments) == 1:
+            return segments[0]
+        return [b"".join(parts) for parts in zip(*segments, strict=True)]
 
     def to_bytes(self) -> bytes:
         """All rows back to back."""
         segments = self._segments()
-        if len(segments) == 1:
+        if len(segments) == 1 and isinstance(segments[0], tuple):
             return segments[0][0]
         return b"".join(self.to_list())
 
-    def _segments(self) -> list[tuple[bytes, list[int]]]:
-        """Runs of matrix blocks, each compacted at once, and span blocks: (blob, offsets)."""
+    def _segments(self) -> list[tuple[bytes, list[int]] | list[bytes]]:
+        """Runs of matrix blocks, each compacted at once into (blob, row offsets), and
+        blocks of pieces."""
         blocks = self.blocks + ([_Block(bytes(self._pending))] if self._pending else [])
-        segments: list[tuple[bytes, list[int]]] = []
+        segments: list[tuple[bytes, list[int]] | list[bytes]] = []
         run: list[_Block] = []
         for block in blocks:
-            if block.spans is None:
+            if block.pieces is None:
                 run.append(block)
                 continue
             if run:
                 segments.append(self._compact(run))
                 run = []
-            assert isinstance(block.data, np.ndarray)
-            segments.append((block.data.tobytes(), block.spans.tolist()))
+            segments.append(block.pieces)
         if run or not segments:
             segments.append(self._compact(run))
         return segments
@@ -451,13 +465,15 @@ class CellTable:
     def rows(self, codes: np.ndarray, slots: np.ndarray) -> Rows:
         """One row per row of ``codes`` (template indices), its cells side by side, with
         ``slots`` (``codes.shape + (max_fids,)`` fids) written into their places."""
-        cells = self.templates[codes]
+        codes = np.ascontiguousarray(codes)  # np.take is much faster than fancy indexing
+        cells = np.take(self.templates, codes, axis=0)
         fid_bytes = slots.view(np.uint8).reshape(*codes.shape, FID_BYTES * self.max_fids)
         cells[..., self.head_width : self.head_width + fid_bytes.shape[-1]] = fid_bytes
+        mask = np.take(self.mask, codes, axis=0)
         n = len(codes)
         rows = Rows(n)
         rows.masked(
-            cells.reshape(n, -1), self.mask[codes].reshape(n, -1), self.length[codes].sum(axis=1)
+            cells.reshape(n, -1), mask.reshape(n, -1), np.take(self.length, codes).sum(axis=1)
         )
         return rows
 
@@ -471,7 +487,7 @@ def fid_slots(block: SparseBlock, max_fids: int) -> np.ndarray:
     """``(features, rows, max_fids)`` uint64: each cell's fids in its first slots."""
     slots = np.zeros((*block.counts.shape, max_fids), dtype=np.uint64)
     if max_fids == 1:
-        slots[block.counts == 1, 0] = block.fids
+        slots.reshape(-1)[np.flatnonzero(block.counts)] = block.fids
     else:
         slots[np.arange(max_fids) < block.counts[:, :, None]] = block.fids
     return slots
@@ -488,19 +504,16 @@ def sparse_state(block: SparseBlock, *, dropped_matters: bool) -> np.ndarray:
 def row_major_fids(block: SparseBlock) -> tuple[np.ndarray, np.ndarray]:
     """Every row's fids, feature after feature, rows back to back; and row offsets.
 
-    The block holds them feature-major; each fid moves by the difference between
-    where its cell starts in the two orders.
+    The block holds them feature-major, so this is a stable sort by row number (a
+    radix sort, since row numbers are small integers).
     """
-    counts = block.counts
-    per_row = counts.sum(axis=0)
-    offsets = np.zeros(len(per_row) + 1, dtype=np.int64)
-    np.cumsum(per_row, out=offsets[1:])
-    before_in_row = np.cumsum(counts, axis=0) - counts
-    shift = (offsets[:-1] + before_in_row).ravel() - block.offsets[:-1]
-    destination = np.repeat(shift, counts.ravel()) + np.arange(len(block.fids))
-    out = np.empty_like(block.fids)
-    out[destination] = block.fids
-    return out, offsets
+    features, rows = block.counts.shape
+    # argsort's radix sort is fastest on the smallest key type.
+    row_type = next(t for t in (np.uint8, np.uint16, np.int64) if rows <= np.iinfo(t).max + 1)
+    row_of_fid = np.repeat(np.tile(np.arange(rows, dtype=row_type), features), block.counts.ravel())
+    offsets = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(block.counts.sum(axis=0), out=offsets[1:])
+    return block.fids[np.argsort(row_of_fid, kind="stable")], offsets
 
 
 # --------------------------------------------------------------------------- LineId
@@ -509,28 +522,57 @@ def row_major_fids(block: SparseBlock) -> tuple[np.ndarray, np.ndarray]:
 FieldEncoder = Callable[[FieldDescriptor, np.ndarray], Rows]
 
 
+class LineIdEncoder:
+    """Each row's LineId: its filled fields in field-number order.
+
+    Columns that hold one value on every row (req_time, sample_rate, the default
+    strings) are encoded once and remembered.
+    """
+
+    def __init__(self) -> None:
+        self._order: dict[tuple[str, ...], list[tuple[str, FieldDescriptor]]] = {}
+        self._constants: dict[tuple[str, str, bytes | str], bytes] = {}
+
+    def __call__(self, values: LineIdValues, rows: int) -> Rows:
+        out = Rows(rows)
+        for name, fd in self._fields(tuple(values)):
+            column = values[name]
+            key = _constant_key(name, column)
+            if key is None:
+                out.extend(_line_id_field(fd, column))
+                continue
+            encoded = self._constants.get(key)
+            if encoded is None:
+                encoded = self._constants[key] = _line_id_field(fd, column[:1]).to_bytes()
+            out.const(encoded)
+        return out
+
+    def _fields(self, names: tuple[str, ...]) -> list[tuple[str, FieldDescriptor]]:
+        order = self._order.get(names)
+        if order is None:
+            described = []
+            for name in names:
+                fd = line_id_field(name)
+                if fd is None:
+                    raise KeyError(f"{name!r} is not a LineId field")
+                described.append((name, fd))
+            order = self._order[names] = sorted(described, key=lambda item: item[1].number)
+        return order
+
+
 def line_id_rows(values: LineIdValues, rows: int) -> Rows:
-    """Each row's LineId: its filled fields in field-number order."""
-    fields = []
-    for name, column in values.items():
-        fd = line_id_field(name)
-        if fd is None:
-            raise KeyError(f"{name!r} is not a LineId field")
-        fields.append((fd.number, fd, column))
-    out = Rows(rows)
-    for _, fd, column in sorted(fields, key=lambda item: item[0]):
-        if _is_constant(column):  # e.g. req_time, sample_rate: encode one row
-            out.const(_line_id_field(fd, column[:1]).to_bytes())
-        else:
-            out.extend(_line_id_field(fd, column))
-    return out
+    """Each row's LineId (see ``LineIdEncoder``, which remembers constants across calls)."""
+    return LineIdEncoder()(values, rows)
 
 
-def _is_constant(column: np.ndarray) -> bool:
+def _constant_key(name: str, column: np.ndarray) -> tuple[str, str, bytes | str] | None:
+    """A key for a column whose rows are all equal; None when they are not."""
     if column.dtype == object:
-        first = column[0].tolist() if column.ndim > 1 else column[0]
-        return all((row.tolist() if column.ndim > 1 else row) == first for row in column)
-    return bool((column == column[0]).all())
+        rows = [row.tolist() if column.ndim > 1 else row for row in column]
+        return (name, "object", repr(rows[0])) if all(r == rows[0] for r in rows) else None
+    if not (column == column[0]).all():
+        return None
+    return name, column.dtype.str + str(column.shape[1:]), column[0].tobytes()
 
 
 def _line_id_field(fd: FieldDescriptor, column: np.ndarray) -> Rows:
@@ -598,10 +640,8 @@ def _via_protobuf(fd: FieldDescriptor, column: np.ndarray) -> Rows:
         line_id = line_id_pb2.LineId()
         messages.fill_line_id(line_id, {fd.name: column}, i)
         encoded.append(line_id.SerializeToString())
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(e) for e in encoded], out=offsets[1:])
     rows = Rows(len(column))
-    rows.spans(_u8(b"".join(encoded)), offsets)
+    rows.pieces(encoded)
     return rows
 
 
@@ -682,6 +722,7 @@ class ExampleEncoder:
         self.max_fids = _max_fids(schema.sparse, lambda m: m.is_sequence)
         self.cells = CellTable.build([self._cells(m) for m in schema.sparse], self.max_fids)
         self.dense = [self._dense(meta) for meta in schema.dense]
+        self.line_id = LineIdEncoder()
 
     def _cells(self, meta: FeatureMeta) -> list[Cell | None]:
         name = proto3_string(NAME, meta.name)
@@ -718,7 +759,7 @@ class ExampleEncoder:
         for encode, values in zip(self.dense, draw.dense, strict=True):
             record.extend(_rows_for(encode(values), n))
         if draw.line_ids:  # a LineId with no field set is not written at all
-            record.extend(line_id_rows(draw.line_ids, n).wrap(LINE_ID))
+            record.extend(self.line_id(draw.line_ids, n).wrap(LINE_ID))
         record.extend(packed_values(EXAMPLE_LABEL, draw.labels, FLOAT32))
         return record.to_list()
 
@@ -732,6 +773,7 @@ class InstanceEncoder:
         self.max_fids = _max_fids(self.columns, is_instance_sequence)
         self.cells = CellTable.build([self._cells(m) for m in self.columns], self.max_fids)
         self.dense = [self._dense(meta) for meta in schema.dense]
+        self.line_id = LineIdEncoder()
 
     def _cells(self, meta: FeatureMeta) -> list[Cell | None]:
         name = length_delimited(NAME, meta.name.encode())
@@ -763,7 +805,7 @@ class InstanceEncoder:
             record.extend(fidv1_rows(SparseBlock.from_draws(n, draw.fidv1)))
         record.extend(packed_values(INSTANCE_LABEL, draw.labels, FLOAT32))
         if draw.line_ids:
-            record.extend(line_id_rows(draw.line_ids, n).wrap(INSTANCE_LINE_ID))
+            record.extend(self.line_id(draw.line_ids, n).wrap(INSTANCE_LINE_ID))
         if self.columns:
             block = SparseBlock.from_draws(n, draw.sparse)
             states = sparse_state(block, dropped_matters=False)
@@ -777,17 +819,21 @@ class InstanceEncoder:
 
 def fidv1_rows(block: SparseBlock) -> Rows:
     """``0a 8K fids`` per row: all slots' fids in slot order (nothing when K is 0)."""
-    n = block.rows
     fids, offsets = row_major_fids(block)
-    per_row = np.diff(offsets)
-    key = _u8(tag(INSTANCE_FID, LENGTH_DELIMITED))
-    sizes, size_lengths = varints(per_row * FID_BYTES)
-    head = np.concatenate((np.broadcast_to(key, (n, len(key))), sizes), axis=1)
-    head_lengths = (size_lengths + len(key)) * (per_row > 0)
-    out = Rows(n)
-    out.masked(head, _prefix_mask(head_lengths, head.shape[1]), head_lengths)
-    out.spans(fids.view(np.uint8), offsets * FID_BYTES)
+    blob = fids.tobytes()
+    bounds = (offsets * FID_BYTES).tolist()
+    counts = np.diff(offsets).tolist()
+    heads = [_fidv1_head(k) for k in counts]
+    pieces = [head + blob[a:b] for head, a, b in zip(heads, bounds, bounds[1:], strict=False)]
+    out = Rows(block.rows)
+    out.pieces(pieces)
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _fidv1_head(count: int) -> bytes:
+    """The tag and length of an Instance's packed fid field holding ``count`` fids."""
+    return tag(INSTANCE_FID, LENGTH_DELIMITED) + varint(count * FID_BYTES) if count else b""
 
 
 class ExampleBatchEncoder:
@@ -800,6 +846,7 @@ class ExampleBatchEncoder:
         self.names = _table([proto3_string(NAME, meta.name) for meta in schema.sparse])
         self.ids = _table([proto3_int(NAMED_FEATURE_LIST_ID, m.slot) for m in schema.sparse])
         self.dense = [self._dense(meta) for meta in schema.dense]
+        self.line_id = LineIdEncoder()
         self.labels = FixedField(
             lambda v: packed_values(LIST_VALUE, v, FLOAT32).wrap(FLOAT_LIST).wrap(FEATURE), FLOAT32
         )
@@ -826,7 +873,7 @@ class ExampleBatchEncoder:
             parts.append(self._sparse_lists(SparseBlock.from_draws(n, draw.sparse)))
         for meta, encode, values in zip(schema.dense, self.dense, draw.dense, strict=True):
             parts.append(_feature_list(meta.name, _rows_for(encode(values), n)))
-        line_ids = line_id_rows(draw.line_ids, n).wrap(LIST_VALUE).wrap(BYTES_LIST)
+        line_ids = self.line_id(draw.line_ids, n).wrap(LIST_VALUE).wrap(BYTES_LIST)
         parts.append(_feature_list(messages.LINE_ID_LIST, line_ids.wrap(FEATURE)))
         parts.append(_feature_list(messages.LABEL_LIST, self.labels(draw.labels)))
         parts.append(proto3_int(BATCH_SIZE, n))
