@@ -401,17 +401,36 @@ class FixedField:
         self.dtype = dtype
         self.prefixes: dict[int, bytes] = {}
 
-    def __call__(self, values: np.ndarray) -> Rows:
+    def add(self, rows: Rows, values: np.ndarray) -> None:
+        """Append each row's field to ``rows``."""
         count = values.shape[1]
         prefix = self.prefixes.get(count)
         if prefix is None:
             zeros = np.zeros((1, count), dtype=self.dtype)
             whole = self.generic(zeros).to_bytes()
             prefix = self.prefixes[count] = whole[: len(whole) - zeros.nbytes]
-        rows = Rows(len(values))
         rows.const(prefix)
         rows.fixed(_as_bytes(values, self.dtype))
-        return rows
+
+
+class DenseField:
+    """A dense feature's part of a record: ``FixedField`` for floats, else generic;
+    ``unfilled`` (the same on every row) when the dtype is not generated."""
+
+    def __init__(
+        self, generic: Callable[[np.ndarray], Rows], dtype: str | None, unfilled: bytes
+    ) -> None:
+        self.generic = generic
+        self.fixed = FixedField(generic, dtype) if dtype is not None else None
+        self.unfilled = unfilled
+
+    def add(self, rows: Rows, values: np.ndarray | None) -> None:
+        if values is None:
+            rows.const(self.unfilled)
+        elif self.fixed is not None:
+            self.fixed.add(rows, values)
+        else:
+            rows.extend(self.generic(values))
 
 
 # --------------------------------------------------------------------------- sparse cells
@@ -570,6 +589,8 @@ def _constant_key(name: str, column: np.ndarray) -> tuple[str, str, bytes | str]
     if column.dtype == object:
         rows = [row.tolist() if column.ndim > 1 else row for row in column]
         return (name, "object", repr(rows[0])) if all(r == rows[0] for r in rows) else None
+    if len(column) > 1 and column.ndim == 1 and column[0] != column[1]:
+        return None  # the usual random column, told apart without a full comparison
     if not (column == column[0]).all():
         return None
     return name, column.dtype.str + str(column.shape[1:]), column[0].tobytes()
@@ -691,13 +712,6 @@ def example_feature(meta: FeatureMeta, values: np.ndarray) -> Rows:
     return packed_values(LIST_VALUE, values, _EXAMPLE_DTYPES.get(meta.dtype)).wrap(list_field)
 
 
-def dense_field(
-    generic: Callable[[np.ndarray], Rows], dtype: str | None
-) -> Callable[[np.ndarray], Rows]:
-    """The generic encoder of a dense feature, or its ``FixedField`` when values are floats."""
-    return FixedField(generic, dtype) if dtype is not None else generic
-
-
 # --------------------------------------------------------------------------- encoders
 
 
@@ -705,9 +719,6 @@ class WireEncoder(Protocol):
     """Serialized records of one batch, byte-identical to the ``messages`` builders."""
 
     def __call__(self, draw: BatchDraw) -> list[bytes]: ...
-
-
-DensePart = Callable[[np.ndarray | None], "Rows | bytes"]  # bytes: the same on every row
 
 
 def _max_fids(metas: Sequence[FeatureMeta], sequence: Callable[[FeatureMeta], bool]) -> int:
@@ -723,6 +734,7 @@ class ExampleEncoder:
         self.cells = CellTable.build([self._cells(m) for m in schema.sparse], self.max_fids)
         self.dense = [self._dense(meta) for meta in schema.dense]
         self.line_id = LineIdEncoder()
+        self.labels = FixedField(lambda v: packed_values(EXAMPLE_LABEL, v, FLOAT32), FLOAT32)
 
     def _cells(self, meta: FeatureMeta) -> list[Cell | None]:
         name = proto3_string(NAME, meta.name)
@@ -734,7 +746,7 @@ class ExampleEncoder:
             out.append(split_cell(length_delimited(NAMED_FEATURE, name + feature + tail), k, tail))
         return out
 
-    def _dense(self, meta: FeatureMeta) -> DensePart:
+    def _dense(self, meta: FeatureMeta) -> DenseField:
         name = proto3_string(NAME, meta.name)
 
         def named(values: np.ndarray) -> Rows:
@@ -744,8 +756,7 @@ class ExampleEncoder:
             return rows.wrap(NAMED_FEATURE)
 
         unfilled = length_delimited(NAMED_FEATURE, name)  # a dtype left empty: name only
-        filled = dense_field(named, _EXAMPLE_DTYPES.get(meta.dtype))
-        return lambda values: filled(values) if values is not None else unfilled
+        return DenseField(named, _EXAMPLE_DTYPES.get(meta.dtype), unfilled)
 
     def __call__(self, draw: BatchDraw) -> list[bytes]:
         n = draw.n
@@ -756,11 +767,11 @@ class ExampleEncoder:
             codes = np.arange(len(states))[:, None] * self.cells.states + states
             slots = fid_slots(block, self.max_fids)
             record.extend(self.cells.rows(codes.T, slots.transpose(1, 0, 2)))
-        for encode, values in zip(self.dense, draw.dense, strict=True):
-            record.extend(_rows_for(encode(values), n))
+        for dense, values in zip(self.dense, draw.dense, strict=True):
+            dense.add(record, values)
         if draw.line_ids:  # a LineId with no field set is not written at all
             record.extend(self.line_id(draw.line_ids, n).wrap(LINE_ID))
-        record.extend(packed_values(EXAMPLE_LABEL, draw.labels, FLOAT32))
+        self.labels.add(record, draw.labels)
         return record.to_list()
 
 
@@ -774,6 +785,7 @@ class InstanceEncoder:
         self.cells = CellTable.build([self._cells(m) for m in self.columns], self.max_fids)
         self.dense = [self._dense(meta) for meta in schema.dense]
         self.line_id = LineIdEncoder()
+        self.labels = FixedField(lambda v: packed_values(INSTANCE_LABEL, v, FLOAT32), FLOAT32)
 
     def _cells(self, meta: FeatureMeta) -> list[Cell | None]:
         name = length_delimited(NAME, meta.name.encode())
@@ -783,7 +795,7 @@ class InstanceEncoder:
             out.append(split_cell(length_delimited(INSTANCE_FEATURE, name + fids), k, b""))
         return out
 
-    def _dense(self, meta: FeatureMeta) -> DensePart:
+    def _dense(self, meta: FeatureMeta) -> DenseField:
         name = length_delimited(NAME, meta.name.encode())
         is_int = meta.dtype is DType.INT64
         dtype = None if is_int else FLOAT32  # float64 values go to float_value as float32
@@ -794,16 +806,14 @@ class InstanceEncoder:
             rows.extend(packed_values(COLUMN_INT64 if is_int else COLUMN_FLOAT, values, dtype))
             return rows.wrap(INSTANCE_FEATURE)
 
-        unfilled = length_delimited(INSTANCE_FEATURE, name)
-        filled = dense_field(column, dtype)
-        return lambda values: filled(values) if values is not None else unfilled
+        return DenseField(column, dtype, length_delimited(INSTANCE_FEATURE, name))
 
     def __call__(self, draw: BatchDraw) -> list[bytes]:
         n = draw.n
         record = Rows(n)
         if self.schema.fidv1_slots:
             record.extend(fidv1_rows(SparseBlock.from_draws(n, draw.fidv1)))
-        record.extend(packed_values(INSTANCE_LABEL, draw.labels, FLOAT32))
+        self.labels.add(record, draw.labels)
         if draw.line_ids:
             record.extend(self.line_id(draw.line_ids, n).wrap(INSTANCE_LINE_ID))
         if self.columns:
@@ -812,8 +822,8 @@ class InstanceEncoder:
             codes = np.arange(len(states))[:, None] * self.cells.states + states
             slots = fid_slots(block, self.max_fids)
             record.extend(self.cells.rows(codes.T, slots.transpose(1, 0, 2)))
-        for encode, values in zip(self.dense, draw.dense, strict=True):
-            record.extend(_rows_for(encode(values), n))
+        for dense, values in zip(self.dense, draw.dense, strict=True):
+            dense.add(record, values)
         return record.to_list()
 
 
@@ -860,22 +870,27 @@ class ExampleBatchEncoder:
             out.append(split_cell(cell, k, b""))
         return out
 
-    def _dense(self, meta: FeatureMeta) -> DensePart:
+    def _dense(self, meta: FeatureMeta) -> DenseField:
+        def feature(values: np.ndarray) -> Rows:
+            return example_feature(meta, values).wrap(FEATURE)
+
         dtype = _EXAMPLE_DTYPES.get(meta.dtype)
-        filled = dense_field(lambda v: example_feature(meta, v).wrap(FEATURE), dtype)
-        unfilled = length_delimited(FEATURE, b"")
-        return lambda values: filled(values) if values is not None else unfilled
+        return DenseField(feature, dtype, length_delimited(FEATURE, b""))  # unfilled: empty
 
     def __call__(self, draw: BatchDraw) -> list[bytes]:
         schema, n = self.schema, draw.n
         parts: list[bytes] = []
         if schema.sparse:
             parts.append(self._sparse_lists(SparseBlock.from_draws(n, draw.sparse)))
-        for meta, encode, values in zip(schema.dense, self.dense, draw.dense, strict=True):
-            parts.append(_feature_list(meta.name, _rows_for(encode(values), n)))
+        for meta, dense, values in zip(schema.dense, self.dense, draw.dense, strict=True):
+            cells = Rows(n)
+            dense.add(cells, values)
+            parts.append(_feature_list(meta.name, cells))
         line_ids = self.line_id(draw.line_ids, n).wrap(LIST_VALUE).wrap(BYTES_LIST)
         parts.append(_feature_list(messages.LINE_ID_LIST, line_ids.wrap(FEATURE)))
-        parts.append(_feature_list(messages.LABEL_LIST, self.labels(draw.labels)))
+        labels = Rows(n)
+        self.labels.add(labels, draw.labels)
+        parts.append(_feature_list(messages.LABEL_LIST, labels))
         parts.append(proto3_int(BATCH_SIZE, n))
         return [b"".join(parts)]
 
@@ -902,15 +917,6 @@ def _table(per_row: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray
         data[i, : len(b)] = _u8(b)
     lengths = np.array([len(b) for b in per_row], dtype=np.int64)
     return data, _prefix_mask(lengths, width), lengths
-
-
-def _rows_for(part: Rows | bytes, n: int) -> Rows:
-    """A part that is the same for every row comes as bytes; make it ``n`` rows."""
-    if isinstance(part, Rows):
-        return part
-    rows = Rows(n)
-    rows.const(part)
-    return rows
 
 
 def _feature_list(name: str, features: Rows) -> bytes:
