@@ -506,7 +506,7 @@ def fid_slots(block: SparseBlock, max_fids: int) -> np.ndarray:
     """``(features, rows, max_fids)`` uint64: each cell's fids in its first slots."""
     slots = np.zeros((*block.counts.shape, max_fids), dtype=np.uint64)
     if max_fids == 1:
-        slots.reshape(-1)[np.flatnonzero(block.counts)] = block.fids
+        slots.reshape(-1)[block.counts.reshape(-1).astype(bool)] = block.fids
     else:
         slots[np.arange(max_fids) < block.counts[:, :, None]] = block.fids
     return slots
@@ -558,7 +558,7 @@ class LineIdEncoder:
             column = values[name]
             key = _constant_key(name, column)
             if key is None:
-                out.extend(_line_id_field(fd, column))
+                _add_field(out, fd, column)
                 continue
             encoded = self._constants.get(key)
             if encoded is None:
@@ -594,6 +594,37 @@ def _constant_key(name: str, column: np.ndarray) -> tuple[str, str, bytes | str]
     if not (column == column[0]).all():
         return None
     return name, column.dtype.str + str(column.shape[1:]), column[0].tobytes()
+
+
+def _add_field(rows: Rows, fd: FieldDescriptor, column: np.ndarray) -> None:
+    """Append one LineId field of every row to ``rows``.
+
+    The kinds the generator draws (fixed64 ids, small non-negative integers) go
+    straight in as fixed-width bytes; anything else through ``_line_id_field``.
+    """
+    fixed = _FIXED_SCALARS.get(fd.type)
+    if fixed is not None and not fd.is_repeated and column.ndim == 1:
+        dtype, wire_type = fixed
+        rows.const(tag(fd.number, wire_type))
+        rows.fixed(_as_bytes(column.reshape(-1, 1), dtype))
+        return
+    one_byte = (
+        fd.type in _PLAIN_VARINTS
+        and column.dtype.kind in "iub"
+        and fd.is_repeated == (column.ndim == 2)
+        and (fd.is_packed or not fd.is_repeated)
+        and column.min() >= 0
+        and column.max() <= VARINT_GROUP
+    )
+    if not one_byte:
+        rows.extend(_line_id_field(fd, column))
+        return
+    values = column.reshape(len(column), -1).astype(np.uint8)
+    if fd.is_repeated:  # packed: one length, then a byte per value
+        rows.const(tag(fd.number, LENGTH_DELIMITED) + varint(values.shape[1]))
+    else:
+        rows.const(tag(fd.number, VARINT))
+    rows.fixed(values)
 
 
 def _line_id_field(fd: FieldDescriptor, column: np.ndarray) -> Rows:
@@ -667,6 +698,10 @@ def _via_protobuf(fd: FieldDescriptor, column: np.ndarray) -> Rows:
 
 
 _T = FieldDescriptor
+_FIXED_SCALARS = {_T.TYPE_FIXED64: ("<u8", FIXED64), _T.TYPE_FLOAT: (FLOAT32, FIXED32)}
+_PLAIN_VARINTS = frozenset(
+    {_T.TYPE_INT64, _T.TYPE_UINT64, _T.TYPE_INT32, _T.TYPE_UINT32, _T.TYPE_BOOL}
+)
 _FIELD_ENCODERS: dict[int, FieldEncoder] = {
     _T.TYPE_FIXED64: _fixed_width("<u8", FIXED64),
     _T.TYPE_SFIXED64: _fixed_width("<i8", FIXED64),
