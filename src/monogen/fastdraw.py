@@ -508,11 +508,14 @@ class _Replay:
         if len(plan.kept_features):
             counts[plan.kept_features] = present[plan.kept_features]
         if len(plan.v1_features):
-            index = _uint32_indices(
-                [walk.uint32_at[f] for f in plan.v1_features],
-                [walk.uint32_first[f] for f in plan.v1_features],
-                rows,
-            )
+            if walk.starts is not None:  # chased: each feature's uint32s start a fresh raw
+                index = (2 * walk.starts[plan.v1_features])[:, None] + np.arange(rows)
+            else:
+                index = _uint32_indices(
+                    [walk.uint32_at[f] for f in plan.v1_features],
+                    [walk.uint32_first[f] for f in plan.v1_features],
+                    rows,
+                )
             counts[plan.v1_features] = self.u32[index] >> np.uint32(FIDV1_COUNT_SHIFT)
         for f, sequence_counts in walk.sequence_counts.items():
             counts[f] = sequence_counts

@@ -334,13 +334,15 @@ class Rows:
 
     def to_list(self) -> list[bytes]:
         """Each row's bytes."""
-        segments = [
-            segment if isinstance(segment, list) else _split(*segment)
-            for segment in self._segments()
-        ]
-        if len(segments) == 1:
-            return segments[0]
-        return [b"".join(parts) for parts in zip(*segments, strict=True)]
+        segments = self._segments()
+        first, last = segments[0], segments[-1]
+        if len(segments) == 2 and isinstance(first, list) and isinstance(last, tuple):
+            blob, offsets = last  # pieces then one matrix run, e.g. an Instance: in one pass
+            return [p + blob[a:b] for p, a, b in zip(first, offsets, offsets[1:], strict=False)]
+        rows = [segment if isinstance(segment, list) else _split(*segment) for segment in segments]
+        if len(rows) == 1:
+            return rows[0]
+        return [b"".join(parts) for parts in zip(*rows, strict=True)]
 
     def to_bytes(self) -> bytes:
         """All rows back to back."""
