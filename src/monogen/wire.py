@@ -196,6 +196,15 @@ def varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, lengths
 
 
+# A ragged block at least this wide per row is compacted on its own: copying it into a
+# shared matrix would cost more than joining one more piece per row.
+ALONE_WIDTH = 1024
+
+
+def _stands_alone(block: _Block) -> bool:
+    return block.mask is not None and block.width >= ALONE_WIDTH
+
+
 def _split(blob: bytes, offsets: list[int]) -> list[bytes]:
     """``blob`` cut at ``offsets`` (n + 1 of them)."""
     return [blob[a:b] for a, b in pairwise(offsets)]
@@ -336,8 +345,12 @@ class Rows:
         """Each row's bytes."""
         segments = self._segments()
         first, last = segments[0], segments[-1]
-        if len(segments) == 2 and isinstance(first, list) and isinstance(last, tuple):
-            blob, offsets = last  # pieces then one matrix run, e.g. an Instance: in one pass
+        if len(segments) == 2 and isinstance(last, tuple):  # the usual records: in one pass
+            blob, offsets = last
+            if isinstance(first, tuple):
+                head, cuts = first
+                pairs = zip(cuts, cuts[1:], offsets, offsets[1:], strict=False)
+                return [head[a:b] + blob[c:d] for a, b, c, d in pairs]
             return [p + blob[a:b] for p, a, b in zip(first, offsets, offsets[1:], strict=False)]
         rows = [segment if isinstance(segment, list) else _split(*segment) for segment in segments]
         if len(rows) == 1:
@@ -346,25 +359,27 @@ class Rows:
 
     def to_bytes(self) -> bytes:
         """All rows back to back."""
-        segments = self._segments()
+        segments = self._segments(alone=False)
         if len(segments) == 1 and isinstance(segments[0], tuple):
             return segments[0][0]
-        return b"".join(self.to_list())
+        rows = [segment if isinstance(segment, list) else _split(*segment) for segment in segments]
+        return b"".join(b"".join(parts) for parts in zip(*rows, strict=True))
 
-    def _segments(self) -> list[tuple[bytes, list[int]] | list[bytes]]:
+    def _segments(self, *, alone: bool = True) -> list[tuple[bytes, list[int]] | list[bytes]]:
         """Runs of matrix blocks, each compacted at once into (blob, row offsets), and
-        blocks of pieces."""
+        blocks of pieces. With ``alone``, wide ragged blocks are runs of their own
+        (worth it when rows are cut apart anyway)."""
         blocks = self.blocks + ([_Block(bytes(self._pending))] if self._pending else [])
         segments: list[tuple[bytes, list[int]] | list[bytes]] = []
         run: list[_Block] = []
         for block in blocks:
-            if block.pieces is None:
+            if block.pieces is None and not (alone and _stands_alone(block)):
                 run.append(block)
                 continue
             if run:
                 segments.append(self._compact(run))
                 run = []
-            segments.append(block.pieces)
+            segments.append(block.pieces if block.pieces is not None else self._compact([block]))
         if run or not segments:
             segments.append(self._compact(run))
         return segments
@@ -372,6 +387,12 @@ class Rows:
     def _compact(self, blocks: list[_Block]) -> tuple[bytes, list[int]]:
         """Lay the blocks side by side in one matrix, then keep the masked-in bytes."""
         rows = self.rows
+        only = blocks[0] if len(blocks) == 1 else None
+        if only is not None and only.mask is not None and only.lengths is not None:
+            offsets = np.zeros(rows + 1, dtype=np.int64)  # compacted where it is, uncopied
+            np.cumsum(only.lengths, out=offsets[1:])
+            assert isinstance(only.data, np.ndarray)
+            return only.data[only.mask].tobytes(), offsets.tolist()
         width = sum(b.width for b in blocks)
         matrix = np.empty((rows, width), dtype=np.uint8)
         ragged = [b for b in blocks if b.mask is not None]
