@@ -146,6 +146,7 @@ COLUMN_FLOAT = 3
 COLUMN_INT64 = 4
 
 
+@functools.lru_cache(maxsize=65536)  # lengths and tags repeat endlessly
 def varint(value: int) -> bytes:
     """One varint; a negative value as its 64-bit two's complement (10 bytes)."""
     value &= UINT64_MASK
@@ -483,26 +484,33 @@ class CellTable:
     def build(cls, cells: Sequence[Sequence[Cell | None]], max_fids: int) -> CellTable:
         """``cells[f][s]``; None for a state that never occurs."""
         states = len(cells[0]) if cells else 0
-        flat = [c for per_feature in cells for c in per_feature]
-        head_width = max((len(c[0]) for c in flat if c), default=0)
-        tail_width = max((len(c[2]) for c in flat if c), default=0)
+        flat = [c or (b"", 0, b"") for per_feature in cells for c in per_feature]
+        head_width = max((len(head) for head, _, _ in flat), default=0)
+        tail_width = max((len(tail) for _, _, tail in flat), default=0)
         fid_width = FID_BYTES * max_fids
         width = head_width + fid_width + tail_width
-        templates = np.zeros((len(flat), width), dtype=np.uint8)
-        mask = np.zeros((len(flat), width), dtype=bool)
-        length = np.zeros(len(flat), dtype=np.int64)
-        for index, cell in enumerate(flat):
-            if cell is None:
-                continue
-            head, k, tail = cell
-            templates[index, head_width - len(head) : head_width] = _u8(head)
-            mask[index, head_width - len(head) : head_width] = True
-            mask[index, head_width : head_width + FID_BYTES * k] = True
-            after = head_width + fid_width
-            templates[index, after : after + len(tail)] = _u8(tail)
-            mask[index, after : after + len(tail)] = True
-            length[index] = len(head) + FID_BYTES * k + len(tail)
-        return cls(templates, mask, length, states, head_width, max_fids)
+        blank = bytes(width)
+        templates = np.frombuffer(
+            b"".join(
+                blank[: head_width - len(head)]
+                + head
+                + blank[:fid_width]
+                + tail.ljust(tail_width, b"\0")
+                for head, _, tail in flat
+            ),
+            dtype=np.uint8,
+        ).reshape(len(flat), width)
+        heads, fids, tails = (
+            np.array([len(c[i]) if i != 1 else c[1] for c in flat]) for i in range(3)
+        )
+        column = np.arange(width)
+        after = head_width + fid_width
+        mask = (column >= head_width - heads[:, None]) & (
+            column < head_width + FID_BYTES * fids[:, None]
+        )
+        mask |= (column >= after) & (column < after + tails[:, None])
+        length = (heads + FID_BYTES * fids + tails).astype(np.int64)
+        return cls(templates.copy(), mask, length, states, head_width, max_fids)
 
     def rows(self, codes: np.ndarray, slots: np.ndarray) -> Rows:
         """One row per row of ``codes`` (template indices), its cells side by side, with
