@@ -500,16 +500,16 @@ class CellTable:
             ),
             dtype=np.uint8,
         ).reshape(len(flat), width)
-        heads, fids, tails = (
-            np.array([len(c[i]) if i != 1 else c[1] for c in flat]) for i in range(3)
-        )
+        heads = np.array([len(head) for head, _, _ in flat], dtype=np.int64)
+        fids = np.array([k for _, k, _ in flat], dtype=np.int64)
+        tails = np.array([len(tail) for _, _, tail in flat], dtype=np.int64)
         column = np.arange(width)
         after = head_width + fid_width
         mask = (column >= head_width - heads[:, None]) & (
             column < head_width + FID_BYTES * fids[:, None]
         )
         mask |= (column >= after) & (column < after + tails[:, None])
-        length = (heads + FID_BYTES * fids + tails).astype(np.int64)
+        length = heads + FID_BYTES * fids + tails
         return cls(templates.copy(), mask, length, states, head_width, max_fids)
 
     def rows(self, codes: np.ndarray, slots: np.ndarray) -> Rows:
