@@ -978,11 +978,9 @@ class ExampleBatchEncoder:
 def _table(per_row: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Different bytes per row, left-aligned: data, mask, lengths."""
     width = max((len(b) for b in per_row), default=0)
-    data = np.zeros((len(per_row), width), dtype=np.uint8)
-    for i, b in enumerate(per_row):
-        data[i, : len(b)] = _u8(b)
+    data = np.frombuffer(b"".join(b.ljust(width, b"\0") for b in per_row), dtype=np.uint8)
     lengths = np.array([len(b) for b in per_row], dtype=np.int64)
-    return data, _prefix_mask(lengths, width), lengths
+    return data.reshape(len(per_row), width), _prefix_mask(lengths, width), lengths
 
 
 def _feature_list(name: str, features: Rows) -> bytes:
