@@ -172,10 +172,8 @@ class RecordGenerator:
     def draw(self, n: int) -> BatchDraw:
         """Draw ``n`` rows; the order of draws is fixed so that output is reproducible."""
         rng, schema = self._rng, self.schema
-        fidv1, sparse = (
-            self._draw_sparse(self._fidv1_plan, n),
-            self._draw_sparse(self._sparse_plan, n),
-        )
+        fidv1 = self._draw_sparse(self._fidv1_plan, n)
+        sparse = self._draw_sparse(self._sparse_plan, n)
         dense = tuple(draw_dense(rng, meta, n) for meta in schema.dense)
         labels = self._draw_labels(n)
         return BatchDraw(n, sparse, fidv1, dense, labels, self._line_id.draw(rng, n))
@@ -202,11 +200,7 @@ class RecordGenerator:
     def batches(self) -> Iterator[list[bytes]]:
         """An endless stream of serialized batches."""
         while True:
-            draw = self.draw(self.batch_size)
-            if self._encode is not None:
-                yield self._encode(draw)
-            else:
-                yield messages.serialize(self._build(self.schema, draw))
+            yield self._serialize(self.draw(self.batch_size))
 
     def records(self, count: int) -> Iterator[Message]:
         """``count`` records: Examples or Instances, or ExampleBatches of ``batch_size`` rows."""
@@ -216,11 +210,13 @@ class RecordGenerator:
     def serialized_records(self, count: int) -> Iterator[bytes]:
         """The bytes of ``records(count)``, made by the selected encoder."""
         for rows in self._batch_rows(count):
-            draw = self.draw(rows)
-            if self._encode is not None:
-                yield from self._encode(draw)
-            else:
-                yield from messages.serialize(self._build(self.schema, draw))
+            yield from self._serialize(self.draw(rows))
+
+    def _serialize(self, draw: BatchDraw) -> list[bytes]:
+        """A draw's records as bytes, by the selected encoder."""
+        if self._encode is not None:
+            return self._encode(draw)
+        return messages.serialize(self._build(self.schema, draw))
 
     def _batch_rows(self, count: int) -> Iterator[int]:
         """Rows per batch for ``count`` records: whole batches, the last one short."""
