@@ -53,12 +53,13 @@ def test_constants_match_the_original_module() -> None:
     assert fids.MAX_SLOT_V2 == 65535
 
 
-def test_random_hashes_are_positive_63_bit() -> None:
-    hashes = fids.random_hashes(np.random.default_rng(0), 10_000)
-    assert hashes.min() >= 1
-    assert int(hashes.max()) < 2**63
-    # The top of the 63-bit range is reached, so hashes are not accidentally narrow.
-    assert int(hashes.max()) > 2**62
+def test_random_fids_use_every_hash_bit_evenly() -> None:
+    values = fids.V2.random(np.random.default_rng(0), 7, 20_000)
+    assert set(fids.V2.slot_of(values).tolist()) == {7}
+    hashes = fids.V2.hash_of(values)
+    bits = (hashes[:, None] >> np.arange(48, dtype=np.uint64)) & np.uint64(1)
+    # Each of the 48 hash bits is set in about half of the fids (binomial sd ~0.0035).
+    assert np.all(np.abs(bits.mean(axis=0) - 0.5) < 0.02)
 
 
 def test_unknown_version() -> None:

@@ -1,8 +1,8 @@
 """The wire encoder against protobuf: same bytes for every schema, variant and seed.
 
-The reference is the straightforward path (``encoder="protobuf"``: one
-``draw_sparse`` call per feature, protobuf messages serialized by upb), an
-independent implementation of both the draws and the encoding. Hypothesis builds
+The reference is the straightforward path (``encoder="protobuf"``: protobuf
+messages built from the same draws and serialized by upb), an independent
+implementation of the encoding. Hypothesis builds
 random schemas; explicit cases pin the edges (everything dropped, varint length
 boundaries, empty parts) and two records worked out by hand.
 """
@@ -18,10 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monogen import messages, wire
-from monogen.fastdraw import SparseBlock
 from monogen.generator import RecordGenerator, Variant
 from monogen.proto import example_pb2, line_id_pb2, proto_parser_pb2
-from monogen.sampling import BatchDraw
+from monogen.sampling import BatchDraw, SparseBlock
 from monogen.schema import DenseSpec, DType, ExtraSpec, Schema
 
 VARIANTS = [v.value for v in Variant]

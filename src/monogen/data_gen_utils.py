@@ -25,7 +25,7 @@ from monogen.featurelist import FeatureList
 from monogen.fids import MASK_V1, MASK_V2, MAX_SLOT_V1, MAX_SLOT_V2
 from monogen.generator import RecordGenerator, Variant
 from monogen.proto import example_pb2, feature_pb2, line_id_pb2, proto_parser_pb2
-from monogen.sampling import LineIdPlan, SparseRule, draw_dense, draw_sparse, is_instance_sequence
+from monogen.sampling import LineIdPlan, SparsePlan, SparseSpec, draw_dense
 from monogen.schema import DenseSpec, DType, ExtraSpec, Schema
 from monogen.schema import FeatureMeta as _CoreMeta
 
@@ -176,11 +176,7 @@ def _fill_example_feature(
     feature: example_pb2.Feature, meta: _CoreMeta, drop_rate: float = 0
 ) -> None:
     if meta.is_sparse:
-        assert meta.slot is not None
-        draw = draw_sparse(
-            _rng, meta.slot, 1, sequence=meta.is_sequence, rule=SparseRule.EXAMPLE,
-            drop_rate=drop_rate,
-        )  # fmt: skip
+        draw = SparsePlan([SparseSpec.example(meta)]).draw(_rng, 1, drop_rate=drop_rate)[0]
         if draw.present[0]:
             feature.fid_v2_list.value.extend(draw.row(0).tolist())
         return
@@ -195,11 +191,8 @@ def _fill_instance_feature(
 ) -> None:
     feature.name = meta.name
     if meta.is_sparse:
-        assert meta.slot is not None
-        draw = draw_sparse(
-            _rng, meta.slot, 1, sequence=is_instance_sequence(meta),
-            rule=SparseRule.INSTANCE_COLUMN, drop_rate=drop_rate,
-        )  # fmt: skip
+        spec = SparseSpec.instance_column(meta)
+        draw = SparsePlan([spec]).draw(_rng, 1, drop_rate=drop_rate)[0]
         feature.fid.extend(draw.row(0).tolist())
         return
     values = draw_dense(_rng, meta, 1)

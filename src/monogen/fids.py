@@ -29,8 +29,7 @@ MASK_V1 = (1 << HASH_BITS_V1) - 1
 MASK_V2 = (1 << HASH_BITS_V2) - 1
 MAX_SLOT_V1 = (1 << (64 - HASH_BITS_V1)) - 1  # 1023
 MAX_SLOT_V2 = (1 << (64 - HASH_BITS_V2)) - 1  # 65535
-# The low bits come from a random positive 63-bit integer, as in the original.
-_HASH_HIGH = 1 << 63
+_FULL_RANGE = 1 << 64
 
 
 @dataclass(frozen=True)
@@ -85,5 +84,10 @@ def fid_version(version: int) -> FidVersion:
 
 
 def random_hashes(rng: np.random.Generator, count: int) -> np.ndarray:
-    """Random positive 63-bit integers, the raw material of a fid's hash bits."""
-    return rng.integers(1, _HASH_HIGH, size=count, dtype=np.uint64)
+    """Uniform random 64-bit integers, the raw material of a fid's hash bits.
+
+    The original drew a positive 63-bit integer and kept its low 54 or 48 bits;
+    those low bits are uniform either way, and drawing the full 64-bit range lets
+    numpy hand out raw generator output instead of rejection-sampling a bound.
+    """
+    return rng.integers(0, _FULL_RANGE, size=count, dtype=np.uint64)

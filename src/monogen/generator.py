@@ -3,10 +3,9 @@
 ``RecordGenerator`` turns a ``Schema`` into an endless, reproducible stream of
 records of one variant. It draws a batch at a time (``sampling``) and hands the
 draws to an encoder, so memory is bounded by one batch however many records are
-asked for. Two encoders give the same bytes from the same seed: ``wire`` (the
-default: all sparse features drawn at once by ``fastdraw``, records laid out as
-wire bytes by ``wire``) and ``protobuf`` (one ``draw_sparse`` call per feature and
-one message per record, ``messages``: the reference the other is tested against).
+asked for. Two encoders give the same bytes from the same draws: ``wire`` (the
+default: records laid out as wire bytes with numpy) and ``protobuf`` (one message
+per record, ``messages``: the reference the other is tested against).
 """
 
 from __future__ import annotations
@@ -23,16 +22,13 @@ from google.protobuf.message import Message
 
 from monogen import messages, wire
 from monogen.errors import SchemaError
-from monogen.fastdraw import SparsePlan, SparseSpec
 from monogen.proto import example_pb2, proto_parser_pb2
 from monogen.sampling import (
     BatchDraw,
     LineIdPlan,
-    SparseDraw,
-    SparseRule,
+    SparsePlan,
+    SparseSpec,
     draw_dense,
-    draw_sparse,
-    is_instance_sequence,
     warn_unfilled_dense,
 )
 from monogen.schema import Schema
@@ -156,36 +152,20 @@ class RecordGenerator:
         """The fid-v1 slots and the sparse features, in the order they are drawn."""
         schema = self.schema
         if self.variant is Variant.INSTANCE:
-            fidv1 = [SparseSpec(slot, False, SparseRule.FIDV1) for slot in schema.fidv1_slots]
-            sparse = [
-                SparseSpec(meta.slot or 0, is_instance_sequence(meta), SparseRule.INSTANCE_COLUMN)
-                for meta in schema.instance_columns
-            ]
-        else:
-            fidv1 = []
-            sparse = [
-                SparseSpec(meta.slot or 0, meta.is_sequence, SparseRule.EXAMPLE)
-                for meta in schema.sparse
-            ]
-        return SparsePlan(fidv1), SparsePlan(sparse)
+            return (
+                SparsePlan([SparseSpec.fidv1(slot) for slot in schema.fidv1_slots]),
+                SparsePlan([SparseSpec.instance_column(m) for m in schema.instance_columns]),
+            )
+        return SparsePlan([]), SparsePlan([SparseSpec.example(m) for m in schema.sparse])
 
     def draw(self, n: int) -> BatchDraw:
         """Draw ``n`` rows; the order of draws is fixed so that output is reproducible."""
         rng, schema = self._rng, self.schema
-        fidv1 = self._draw_sparse(self._fidv1_plan, n)
-        sparse = self._draw_sparse(self._sparse_plan, n)
+        fidv1 = self._fidv1_plan.draw(rng, n, drop_rate=0.0)
+        sparse = self._sparse_plan.draw(rng, n, drop_rate=self.drop_rate)
         dense = tuple(draw_dense(rng, meta, n) for meta in schema.dense)
         labels = self._draw_labels(n)
         return BatchDraw(n, sparse, fidv1, dense, labels, self._line_id.draw(rng, n))
-
-    def _draw_sparse(self, plan: SparsePlan, n: int) -> Sequence[SparseDraw]:
-        drop_rate = 0.0 if plan is self._fidv1_plan else self.drop_rate
-        if self.encoder == WIRE:  # one block for all features, same values
-            return plan.draw(self._rng, n, drop_rate=drop_rate)
-        return tuple(
-            draw_sparse(self._rng, s.slot, n, sequence=s.sequence, rule=s.rule, drop_rate=drop_rate)
-            for s in plan.specs
-        )
 
     def _draw_labels(self, n: int) -> np.ndarray:
         shape = self.schema.label_shape

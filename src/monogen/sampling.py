@@ -2,10 +2,10 @@
 
 A generator first draws everything a batch needs — fid counts and values, dense
 values, labels, LineId fields — as numpy arrays, in one fixed order, from one
-seeded ``numpy.random.Generator``. Encoders (protobuf messages, or pre-encoded
-wire pieces) then only lay those values out. Two consequences: each random value
-costs a slice of one vectorised call instead of a Python call, and every encoder
-produces the same records from the same seed.
+seeded ``numpy.random.Generator``. Encoders (protobuf messages, or wire bytes laid
+out with numpy) then only arrange those values. Two consequences: random values
+come a whole batch per numpy call (all sparse features of a batch take four), and
+every encoder produces the same records from the same seed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import IntEnum
+from typing import overload
 
 import numpy as np
 from google.protobuf.descriptor import FieldDescriptor
@@ -42,12 +43,50 @@ DEFAULT_STRING = "hello world"
 DENSE_DTYPES = frozenset({DType.FLOAT32, DType.FLOAT64, DType.INT64})
 
 
-class SparseRule(Enum):
-    """How many fids a sparse feature gets in one record (generation.md, sparse rules)."""
+class SparseKind(IntEnum):
+    """How many fids a sparse feature gets per row (generation.md, "Sparse value rules")."""
 
-    EXAMPLE = "example"  # Example / ExampleBatch fid_v2_list
-    INSTANCE_COLUMN = "instance_column"  # Instance Feature.fid
-    FIDV1 = "fidv1"  # Instance.fid per slot
+    ONE = 0  # exactly one: slots 1 and 200, Instance columns that are not sequence-like
+    DROPPABLE = 1  # one, unless a uniform draw is at or below drop_rate
+    SEQUENCE = 2  # 0..2, only when drop_rate > 0 and a uniform draw exceeds it
+    FIDV1 = 3  # Instance fid-v1 slot: 0..3, never dropped
+
+
+# The largest fid count each kind draws (ONE's and DROPPABLE's counts are not used).
+_MAX_FIDS = {
+    SparseKind.ONE: 1,
+    SparseKind.DROPPABLE: 1,
+    SparseKind.SEQUENCE: MAX_SEQUENCE_FIDS,
+    SparseKind.FIDV1: MAX_FIDV1_FIDS,
+}
+
+
+@dataclass(frozen=True)
+class SparseSpec:
+    """One sparse feature as the sampler sees it: where its fids go and how many it gets."""
+
+    slot: int
+    kind: SparseKind
+    layout: fids.FidVersion = fids.V2
+
+    @classmethod
+    def example(cls, meta: FeatureMeta) -> SparseSpec:
+        """An Example / ExampleBatch feature (fid v2 in ``fid_v2_list``)."""
+        slot = meta.slot or 0
+        if meta.is_sequence:
+            return cls(slot, SparseKind.SEQUENCE)
+        return cls(slot, SparseKind.ONE if slot in SINGLE_FID_SLOTS else SparseKind.DROPPABLE)
+
+    @classmethod
+    def instance_column(cls, meta: FeatureMeta) -> SparseSpec:
+        """An Instance fid-v2 column; sequence-likeness by name alone (``-`` marks a cross)."""
+        sequence = "_recent" in meta.name or "_cp" in meta.name or "-" in meta.name
+        return cls(meta.slot or 0, SparseKind.SEQUENCE if sequence else SparseKind.ONE)
+
+    @classmethod
+    def fidv1(cls, slot: int) -> SparseSpec:
+        kind = SparseKind.ONE if slot in SINGLE_FID_SLOTS else SparseKind.FIDV1
+        return cls(slot, kind, fids.V1)
 
 
 @dataclass(frozen=True)
@@ -67,47 +106,111 @@ class SparseDraw:
         return self.fids[self.offsets[i] : self.offsets[i + 1]]
 
 
-def is_instance_sequence(meta: FeatureMeta) -> bool:
-    """Instance columns decide sequence-likeness by name alone (``-`` marks a cross)."""
-    return "_recent" in meta.name or "_cp" in meta.name or "-" in meta.name
+class SparseBlock(Sequence[SparseDraw]):
+    """All sparse features of a batch in feature-major arrays.
+
+    ``present`` and ``counts`` are ``(features, rows)``; ``fids`` holds feature 0's
+    fids row by row, then feature 1's, and so on. Indexing gives one feature's
+    ``SparseDraw``, which is how the protobuf encoders read it; the wire encoders
+    use the arrays whole.
+    """
+
+    __slots__ = ("_offsets", "counts", "fids", "present", "rows")
+
+    def __init__(self, rows: int, present: np.ndarray, counts: np.ndarray, fids: np.ndarray):
+        self.rows = rows
+        self.present = present
+        self.counts = counts
+        self.fids = fids
+        self._offsets: np.ndarray | None = None
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Cell boundaries in ``fids``, cell ``(f, i)`` at ``f * rows + i`` (made on first use)."""
+        if self._offsets is None:
+            offsets = np.zeros(self.counts.size + 1, dtype=np.int64)
+            np.cumsum(self.counts, out=offsets[1:])
+            self._offsets = offsets
+        return self._offsets
+
+    def __len__(self) -> int:
+        return len(self.present)
+
+    @overload
+    def __getitem__(self, index: int) -> SparseDraw: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[SparseDraw]: ...
+    def __getitem__(self, index: int | slice) -> SparseDraw | Sequence[SparseDraw]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        first = (index % len(self)) * self.rows
+        offsets = self.offsets[first : first + self.rows + 1]
+        return SparseDraw(
+            self.present[index],
+            self.counts[index],
+            self.fids[offsets[0] : offsets[-1]],
+            offsets - offsets[0],
+        )
 
 
-def draw_sparse(
-    rng: np.random.Generator,
-    slot: int,
-    n: int,
-    *,
-    sequence: bool,
-    rule: SparseRule,
-    drop_rate: float,
-) -> SparseDraw:
-    """Draw one sparse feature for ``n`` rows following the fill rules of its record type."""
-    if rule is SparseRule.FIDV1:
-        present = np.ones(n, dtype=bool)
-        if slot in SINGLE_FID_SLOTS:
-            counts = np.ones(n, dtype=np.int64)
+class SparsePlan:
+    """The sparse features of a schema, drawn together a batch at a time.
+
+    A batch takes at most four numpy calls whatever the number of features: a
+    uniform per (feature, row) deciding kept or dropped (only when some feature can
+    be dropped), another deciding the fid count (only when some count varies), the
+    hashes, and the slots' high bits spread over the fids.
+    """
+
+    def __init__(self, specs: Sequence[SparseSpec]) -> None:
+        self.specs = tuple(specs)
+        kinds = np.array([s.kind for s in self.specs], dtype=np.int8).reshape(-1, 1)
+        self._one = kinds == SparseKind.ONE
+        self._fidv1 = kinds == SparseKind.FIDV1
+        self._droppable = kinds == SparseKind.DROPPABLE
+        self._sequence = kinds == SparseKind.SEQUENCE
+        self._may_drop = bool(self._droppable.any() or self._sequence.any())
+        self._counts_vary = bool(self._sequence.any() or self._fidv1.any())
+        # Count outcomes per feature: a uniform u in [0, 1) gives floor(u * outcomes).
+        self._outcomes = np.array([_MAX_FIDS[s.kind] + 1 for s in self.specs]).reshape(-1, 1)
+        self._high = np.array([s.layout.encode(s.slot, 0) for s in self.specs], dtype=np.uint64)
+        masks = {s.layout.mask for s in self.specs}
+        self._mask = (
+            np.uint64(masks.pop())
+            if len(masks) == 1
+            else np.array([s.layout.mask for s in self.specs], dtype=np.uint64)
+        )
+
+    def draw(self, rng: np.random.Generator, rows: int, *, drop_rate: float) -> SparseBlock:
+        shape = (len(self.specs), rows)
+        if not self.specs:
+            return SparseBlock(rows, np.zeros(shape, bool), np.zeros(shape, np.int64), _NO_FIDS)
+        present = self._one | self._fidv1
+        counting = self._fidv1
+        if self._may_drop:
+            kept = rng.random(shape) > drop_rate
+            sequence_kept = self._sequence & kept if drop_rate > 0 else np.zeros(shape, bool)
+            present = present | (self._droppable & kept) | sequence_kept
+            counting = counting | sequence_kept
+        present = np.broadcast_to(present, shape)
+        if self._counts_vary:
+            drawn = (rng.random(shape) * self._outcomes).astype(np.int64)
+            counts = np.where(counting, drawn, present)
         else:
-            counts = rng.integers(0, MAX_FIDV1_FIDS, size=n, endpoint=True)
-        version = fids.V1
-    else:
-        version = fids.V2
-        if sequence:
-            present = _kept(rng, n, drop_rate) if drop_rate > 0 else np.zeros(n, dtype=bool)
-            counts = rng.integers(0, MAX_SEQUENCE_FIDS, size=n, endpoint=True) * present
-        elif rule is SparseRule.INSTANCE_COLUMN or slot in SINGLE_FID_SLOTS:
-            present = np.ones(n, dtype=bool)
-            counts = np.ones(n, dtype=np.int64)
-        else:
-            present = _kept(rng, n, drop_rate)
             counts = present.astype(np.int64)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    values = version.random(rng, slot, int(offsets[-1]))
-    return SparseDraw(present, counts.astype(np.int64), values, offsets)
+        per_cell = counts.ravel()
+        values = fids.random_hashes(rng, int(per_cell.sum()))
+        if isinstance(self._mask, np.ndarray):
+            values &= np.repeat(np.broadcast_to(self._mask[:, None], shape).ravel(), per_cell)
+        else:
+            values &= self._mask
+        values |= np.repeat(np.broadcast_to(self._high[:, None], shape).ravel(), per_cell)
+        return SparseBlock(rows, present, counts, values)
 
 
-def _kept(rng: np.random.Generator, n: int, drop_rate: float) -> np.ndarray:
-    return rng.random(n) > drop_rate
+_NO_FIDS = np.zeros(0, dtype=np.uint64)
 
 
 def draw_dense(rng: np.random.Generator, meta: FeatureMeta, n: int) -> np.ndarray | None:
@@ -273,10 +376,8 @@ class BatchDraw:
     """Everything random about ``n`` records, ready for an encoder."""
 
     n: int
-    # Per sparse feature (Example) or fid-v2 column (Instance), and per fid-v1 slot
-    # (Instance only): a tuple, or a ``fastdraw.SparseBlock`` holding them all.
-    sparse: Sequence[SparseDraw]
-    fidv1: Sequence[SparseDraw]
+    sparse: SparseBlock  # per sparse feature (Example) or fid-v2 column (Instance)
+    fidv1: SparseBlock  # per fid-v1 slot (Instance only)
     dense: tuple[np.ndarray | None, ...]  # per dense feature, (n, shape) or None
     labels: np.ndarray  # float32, (n, label count)
     line_ids: LineIdValues

@@ -78,13 +78,14 @@ import numpy as np
 from google.protobuf.descriptor import FieldDescriptor
 
 from monogen import messages
-from monogen.fastdraw import SparseBlock
 from monogen.proto import line_id_pb2
 from monogen.sampling import (
     MAX_SEQUENCE_FIDS,
     BatchDraw,
     LineIdValues,
-    is_instance_sequence,
+    SparseBlock,
+    SparseKind,
+    SparseSpec,
 )
 from monogen.schema import DType, FeatureMeta, Schema, line_id_field
 
@@ -787,8 +788,9 @@ class WireEncoder(Protocol):
     def __call__(self, draw: BatchDraw) -> list[bytes]: ...
 
 
-def _max_fids(metas: Sequence[FeatureMeta], sequence: Callable[[FeatureMeta], bool]) -> int:
-    return MAX_SEQUENCE_FIDS if any(sequence(m) for m in metas) else 1
+def _max_fids(specs: Sequence[SparseSpec]) -> int:
+    """Fids per cell to make room for: two when any feature is sequence-like, else one."""
+    return MAX_SEQUENCE_FIDS if any(s.kind is SparseKind.SEQUENCE for s in specs) else 1
 
 
 class ExampleEncoder:
@@ -796,7 +798,7 @@ class ExampleEncoder:
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        self.max_fids = _max_fids(schema.sparse, lambda m: m.is_sequence)
+        self.max_fids = _max_fids([SparseSpec.example(m) for m in schema.sparse])
         self.cells = CellTable.build([self._cells(m) for m in schema.sparse], self.max_fids)
         self.dense = [self._dense(meta) for meta in schema.dense]
         self.line_id = LineIdEncoder()
@@ -828,7 +830,7 @@ class ExampleEncoder:
         n = draw.n
         record = Rows(n)
         if self.schema.sparse:
-            block = SparseBlock.from_draws(n, draw.sparse)
+            block = draw.sparse
             states = sparse_state(block, dropped_matters=True)
             codes = np.arange(len(states))[:, None] * self.cells.states + states
             slots = fid_slots(block, self.max_fids)
@@ -847,7 +849,7 @@ class InstanceEncoder:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.columns = schema.instance_columns
-        self.max_fids = _max_fids(self.columns, is_instance_sequence)
+        self.max_fids = _max_fids([SparseSpec.instance_column(m) for m in self.columns])
         self.cells = CellTable.build([self._cells(m) for m in self.columns], self.max_fids)
         self.dense = [self._dense(meta) for meta in schema.dense]
         self.line_id = LineIdEncoder()
@@ -878,12 +880,12 @@ class InstanceEncoder:
         n = draw.n
         record = Rows(n)
         if self.schema.fidv1_slots:
-            record.extend(fidv1_rows(SparseBlock.from_draws(n, draw.fidv1)))
+            record.extend(fidv1_rows(draw.fidv1))
         self.labels.add(record, draw.labels)
         if draw.line_ids:
             record.extend(self.line_id(draw.line_ids, n).wrap(INSTANCE_LINE_ID))
         if self.columns:
-            block = SparseBlock.from_draws(n, draw.sparse)
+            block = draw.sparse
             states = sparse_state(block, dropped_matters=False)
             codes = np.arange(len(states))[:, None] * self.cells.states + states
             slots = fid_slots(block, self.max_fids)
@@ -917,7 +919,7 @@ class ExampleBatchEncoder:
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        self.max_fids = _max_fids(schema.sparse, lambda m: m.is_sequence)
+        self.max_fids = _max_fids([SparseSpec.example(m) for m in schema.sparse])
         self.cells = CellTable.build([self._cells()], self.max_fids)
         self.names = _table([proto3_string(NAME, meta.name) for meta in schema.sparse])
         self.ids = _table([proto3_int(NAMED_FEATURE_LIST_ID, m.slot) for m in schema.sparse])
@@ -947,7 +949,7 @@ class ExampleBatchEncoder:
         schema, n = self.schema, draw.n
         parts: list[bytes] = []
         if schema.sparse:
-            parts.append(self._sparse_lists(SparseBlock.from_draws(n, draw.sparse)))
+            parts.append(self._sparse_lists(draw.sparse))
         for meta, dense, values in zip(schema.dense, self.dense, draw.dense, strict=True):
             cells = Rows(n)
             dense.add(cells, values)
