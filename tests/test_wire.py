@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from monogen import messages, wire
 from monogen.generator import RecordGenerator, Variant
 from monogen.proto import example_pb2, line_id_pb2, proto_parser_pb2
-from monogen.sampling import BatchDraw, SparseBlock
+from monogen.sampling import BatchDraw, RowFids, SparseBlock
 from monogen.schema import DenseSpec, DType, ExtraSpec, Schema
 
 VARIANTS = [v.value for v in Variant]
@@ -276,9 +276,7 @@ def test_no_line_id_fields_and_no_fids(variant: str) -> None:
     """Cases the generator never draws: an empty LineId, fid-v1 slots with no fids."""
     schema = Schema.build(sparse=["slot_6"], fidv1_slots=[1, 2], dense=["v:2"])
     n = 3
-    empty = SparseBlock(
-        n, np.ones((2, n), bool), np.zeros((2, n), np.int64), np.zeros(0, np.uint64)
-    )
+    empty = RowFids(np.zeros(0, np.uint64), np.zeros(n + 1, np.int64))
     one = SparseBlock(n, np.zeros((1, n), bool), np.zeros((1, n), np.int64), np.zeros(0, np.uint64))
     draw = BatchDraw(
         n,
@@ -358,7 +356,7 @@ def test_instance_known_bytes() -> None:
     draw = BatchDraw(
         2,
         sparse=(),
-        fidv1=SparseBlock(2, np.ones((1, 2), bool), np.array([[1, 0]]), np.array([fid], np.uint64)),
+        fidv1=RowFids(np.array([fid], np.uint64), np.array([0, 1, 1])),
         dense=(),
         labels=np.zeros((2, 1), dtype=np.float32),
         line_ids={},

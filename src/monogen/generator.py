@@ -161,7 +161,7 @@ class RecordGenerator:
     def draw(self, n: int) -> BatchDraw:
         """Draw ``n`` rows; the order of draws is fixed so that output is reproducible."""
         rng, schema = self._rng, self.schema
-        fidv1 = self._fidv1_plan.draw(rng, n, drop_rate=0.0)
+        fidv1 = self._fidv1_plan.draw_rows(rng, n)
         sparse = self._sparse_plan.draw(rng, n, drop_rate=self.drop_rate)
         dense = tuple(draw_dense(rng, meta, n) for meta in schema.dense)
         labels = self._draw_labels(n)

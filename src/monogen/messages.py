@@ -69,8 +69,7 @@ def build_instances(schema: Schema, draw: BatchDraw) -> list[proto_parser_pb2.In
     instances = []
     for i in range(draw.n):
         instance = proto_parser_pb2.Instance()
-        for sparse in draw.fidv1:
-            instance.fid.extend(sparse.row(i).tolist())
+        instance.fid.extend(draw.fidv1.row(i).tolist())
         for meta, sparse in zip(schema.instance_columns, draw.sparse, strict=True):
             column = instance.feature.add(name=meta.name)
             column.fid.extend(sparse.row(i).tolist())

@@ -176,17 +176,36 @@ class SparsePlan:
         # Count outcomes per feature: a uniform u in [0, 1) gives floor(u * outcomes).
         self._outcomes = np.array([_MAX_FIDS[s.kind] + 1 for s in self.specs]).reshape(-1, 1)
         self._high = np.array([s.layout.encode(s.slot, 0) for s in self.specs], dtype=np.uint64)
-        masks = {s.layout.mask for s in self.specs}
-        self._mask = (
-            np.uint64(masks.pop())
-            if len(masks) == 1
-            else np.array([s.layout.mask for s in self.specs], dtype=np.uint64)
-        )
+        layouts = {s.layout for s in self.specs}
+        if len(layouts) > 1:
+            raise ValueError("a SparsePlan draws fids of one layout (v1 or v2)")
+        self._mask = np.uint64(layouts.pop().mask if layouts else 0)
 
     def draw(self, rng: np.random.Generator, rows: int, *, drop_rate: float) -> SparseBlock:
+        """The features' fids feature by feature, as the Example encoders read them."""
         shape = (len(self.specs), rows)
         if not self.specs:
             return SparseBlock(rows, np.zeros(shape, bool), np.zeros(shape, np.int64), _NO_FIDS)
+        present, counts = self._counts(rng, shape, drop_rate)
+        values = self._fids(rng, counts.ravel(), np.broadcast_to(self._high[:, None], shape))
+        return SparseBlock(rows, present, counts, values)
+
+    def draw_rows(self, rng: np.random.Generator, rows: int) -> RowFids:
+        """The features' fids record by record, slot order within a record (never dropped)."""
+        shape = (len(self.specs), rows)
+        if not self.specs:
+            return RowFids(_NO_FIDS, np.zeros(rows + 1, dtype=np.int64))
+        _present, counts = self._counts(rng, shape, drop_rate=0.0)
+        by_row = counts.T
+        values = self._fids(rng, by_row.ravel(), np.broadcast_to(self._high, by_row.shape))
+        offsets = np.zeros(rows + 1, dtype=np.int64)
+        np.cumsum(by_row.sum(axis=1), out=offsets[1:])
+        return RowFids(values, offsets)
+
+    def _counts(
+        self, rng: np.random.Generator, shape: tuple[int, int], drop_rate: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(present, counts)``, both ``(features, rows)``."""
         present = self._one | self._fidv1
         counting = self._fidv1
         if self._may_drop:
@@ -195,19 +214,28 @@ class SparsePlan:
             present = present | (self._droppable & kept) | sequence_kept
             counting = counting | sequence_kept
         present = np.broadcast_to(present, shape)
-        if self._counts_vary:
-            drawn = (rng.random(shape) * self._outcomes).astype(np.int64)
-            counts = np.where(counting, drawn, present)
-        else:
-            counts = present.astype(np.int64)
-        per_cell = counts.ravel()
+        if not self._counts_vary:
+            return present, present.astype(np.int64)
+        drawn = (rng.random(shape) * self._outcomes).astype(np.int64)
+        return present, np.where(counting, drawn, present)
+
+    def _fids(self, rng: np.random.Generator, per_cell: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """Random fids for cells of ``per_cell`` fids each; ``high``: each cell's slot bits."""
         values = fids.random_hashes(rng, int(per_cell.sum()))
-        if isinstance(self._mask, np.ndarray):
-            values &= np.repeat(np.broadcast_to(self._mask[:, None], shape).ravel(), per_cell)
-        else:
-            values &= self._mask
-        values |= np.repeat(np.broadcast_to(self._high[:, None], shape).ravel(), per_cell)
-        return SparseBlock(rows, present, counts, values)
+        values &= self._mask
+        values |= np.repeat(high.ravel(), per_cell)
+        return values
+
+
+@dataclass(frozen=True)
+class RowFids:
+    """Fids of several slots laid out record by record, as ``Instance.fid`` holds them."""
+
+    fids: np.ndarray  # uint64: row 0's fids in slot order, then row 1's, ...
+    offsets: np.ndarray  # int64, (rows + 1,): row i's fids are fids[offsets[i]:offsets[i+1]]
+
+    def row(self, i: int) -> np.ndarray:
+        return self.fids[self.offsets[i] : self.offsets[i + 1]]
 
 
 _NO_FIDS = np.zeros(0, dtype=np.uint64)
@@ -377,7 +405,7 @@ class BatchDraw:
 
     n: int
     sparse: SparseBlock  # per sparse feature (Example) or fid-v2 column (Instance)
-    fidv1: SparseBlock  # per fid-v1 slot (Instance only)
+    fidv1: RowFids  # fid-v1 fids of each row (Instance only)
     dense: tuple[np.ndarray | None, ...]  # per dense feature, (n, shape) or None
     labels: np.ndarray  # float32, (n, label count)
     line_ids: LineIdValues

@@ -32,7 +32,7 @@ from monogen.datafile import DataRecord
 from monogen.errors import CorruptRecordError, SavedModelError, WarmupError
 from monogen.generator import DEFAULT_BATCH_SIZE, Variant
 from monogen.output import STDIO, open_output
-from monogen.proto import predict_pb2, prediction_log_pb2, tensor_pb2, types_pb2
+from monogen.proto import prediction_log_pb2, tensor_pb2, types_pb2
 from monogen.savedmodel import (
     DEFAULT_SIGNATURE,
     INPUT_VARIANTS,
@@ -306,10 +306,15 @@ def _model_heads(signature: Signature, heads: tuple[str, ...]) -> tuple[str, ...
 
 def string_tensor(records: Sequence[bytes]) -> tensor_pb2.TensorProto:
     """A 1-D DT_STRING tensor of ``records``, byte-identical to ``tf.make_tensor_proto``."""
-    tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING)
+    tensor = tensor_pb2.TensorProto()
+    _fill_string_tensor(tensor, records)
+    return tensor
+
+
+def _fill_string_tensor(tensor: tensor_pb2.TensorProto, records: Sequence[bytes]) -> None:
+    tensor.dtype = types_pb2.DT_STRING
     tensor.tensor_shape.dim.add().size = len(records)
     tensor.string_val.extend(records)
-    return tensor
 
 
 def prediction_log(
@@ -319,15 +324,17 @@ def prediction_log(
     inputs: dict[str, Sequence[bytes]],
     output_filter: Sequence[str] = (),
 ) -> prediction_log_pb2.PredictionLog:
-    """``PredictionLog { predict_log { request } }`` feeding each input its records."""
-    request = predict_pb2.PredictRequest()
+    """``PredictionLog { predict_log { request } }`` feeding each input its records.
+
+    Built in place (no sub-message copies): a request holds a whole batch of records.
+    """
+    log = prediction_log_pb2.PredictionLog()
+    request = log.predict_log.request
     request.model_spec.name = model_name
     request.model_spec.signature_name = signature_name
     for name, records in inputs.items():
-        request.inputs[name].CopyFrom(string_tensor(records))
+        _fill_string_tensor(request.inputs[name], records)
     request.output_filter.extend(output_filter)
-    log = prediction_log_pb2.PredictionLog()
-    log.predict_log.request.CopyFrom(request)
     return log
 
 

@@ -58,8 +58,8 @@ ragged block of cells of equal width, one per (row, feature): a template chosen 
 the feature and its state (dropped, or kept with k fids), with the fids written into
 a fixed slot of the cell (``CellTable``). Dropping the masked-out bytes (one boolean
 index over the whole matrix) leaves the records back to back. An Instance's fid-v1
-fids, whose number per record varies most, are instead reordered record by record
-into one array and spliced in as slices.
+fids, whose number per record varies most, are drawn record by record
+(``sampling.RowFids``) and spliced in as slices.
 
 Parts whose width never changes (a float dense feature, the labels) are encoded
 once per schema by the same generic code with zero values; the batch then only
@@ -83,6 +83,7 @@ from monogen.sampling import (
     MAX_SEQUENCE_FIDS,
     BatchDraw,
     LineIdValues,
+    RowFids,
     SparseBlock,
     SparseKind,
     SparseSpec,
@@ -98,7 +99,6 @@ __all__ = [
     "Rows",
     "WireEncoder",
     "line_id_rows",
-    "row_major_fids",
     "varint",
     "varints",
 ]
@@ -552,21 +552,6 @@ def sparse_state(block: SparseBlock, *, dropped_matters: bool) -> np.ndarray:
     return state
 
 
-def row_major_fids(block: SparseBlock) -> tuple[np.ndarray, np.ndarray]:
-    """Every row's fids, feature after feature, rows back to back; and row offsets.
-
-    The block holds them feature-major, so this is a stable sort by row number (a
-    radix sort, since row numbers are small integers).
-    """
-    features, rows = block.counts.shape
-    # argsort's radix sort is fastest on the smallest key type.
-    row_type = next(t for t in (np.uint8, np.uint16, np.int64) if rows <= np.iinfo(t).max + 1)
-    row_of_fid = np.repeat(np.tile(np.arange(rows, dtype=row_type), features), block.counts.ravel())
-    offsets = np.zeros(rows + 1, dtype=np.int64)
-    np.cumsum(block.counts.sum(axis=0), out=offsets[1:])
-    return block.fids[np.argsort(row_of_fid, kind="stable")], offsets
-
-
 # --------------------------------------------------------------------------- LineId
 
 
@@ -895,15 +880,14 @@ class InstanceEncoder:
         return record.to_list()
 
 
-def fidv1_rows(block: SparseBlock) -> Rows:
+def fidv1_rows(draw: RowFids) -> Rows:
     """``0a 8K fids`` per row: all slots' fids in slot order (nothing when K is 0)."""
-    fids, offsets = row_major_fids(block)
-    blob = fids.tobytes()
-    bounds = (offsets * FID_BYTES).tolist()
-    counts = np.diff(offsets).tolist()
+    blob = draw.fids.tobytes()
+    bounds = (draw.offsets * FID_BYTES).tolist()
+    counts = np.diff(draw.offsets).tolist()
     heads = [_fidv1_head(k) for k in counts]
     pieces = [head + blob[a:b] for head, a, b in zip(heads, bounds, bounds[1:], strict=False)]
-    out = Rows(block.rows)
+    out = Rows(len(counts))
     out.pieces(pieces)
     return out
 
