@@ -49,9 +49,10 @@ def set_example_dense(feature: example_pb2.Feature, meta: FeatureMeta, row: np.n
 
 def build_examples(schema: Schema, draw: BatchDraw) -> list[example_pb2.Example]:
     examples = []
+    features = list(zip(schema.sparse, draw.sparse, strict=True))  # one view per feature
     for i in range(draw.n):
         example = example_pb2.Example()
-        for meta, sparse in zip(schema.sparse, draw.sparse, strict=True):
+        for meta, sparse in features:
             named = example.named_feature.add(name=meta.name, id=meta.slot)
             if sparse.present[i]:
                 named.feature.fid_v2_list.value.extend(sparse.row(i).tolist())
@@ -67,10 +68,11 @@ def build_examples(schema: Schema, draw: BatchDraw) -> list[example_pb2.Example]
 
 def build_instances(schema: Schema, draw: BatchDraw) -> list[proto_parser_pb2.Instance]:
     instances = []
+    columns = list(zip(schema.instance_columns, draw.sparse, strict=True))
     for i in range(draw.n):
         instance = proto_parser_pb2.Instance()
         instance.fid.extend(draw.fidv1.row(i).tolist())
-        for meta, sparse in zip(schema.instance_columns, draw.sparse, strict=True):
+        for meta, sparse in columns:
             column = instance.feature.add(name=meta.name)
             column.fid.extend(sparse.row(i).tolist())
         for meta, dense in zip(schema.dense, draw.dense, strict=True):
