@@ -1,11 +1,11 @@
-"""Throughput and peak memory of issue 6's jobs, as ratios to the reference path.
+"""Throughput and peak memory of monogen's main jobs, as ratios to the reference path.
 
 Every job is a TOML file in ``benchmarks/configs/``. Each measurement runs in a fresh
 Python process, so its peak RSS (``getrusage``) is its own, and calls the library
 APIs a user would: ``monogen.warmup`` for warmup files, ``monogen.datafile`` for data
 files, ``monogen.tfrecord`` for framing. A job runs twice: with the default encoder
-(``encoder="wire"``) and with the straightforward one (``encoder="protobuf"``: one
-numpy call per feature, one protobuf message per record), measured in the same run,
+(``encoder="wire"``) and with the straightforward one (``encoder="protobuf"``: the
+same draws, one protobuf message per record), measured in the same run,
 so the speed-up does not depend on the machine. The data-file job also runs at a
 20-times larger size to show that memory stays flat. When TensorFlow is installed,
 its ``tf.io.TFRecordWriter`` and ``tf.data.TFRecordDataset`` are timed against

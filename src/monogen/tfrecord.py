@@ -141,7 +141,7 @@ class TFRecordWriter(StreamWriter):
         """
         self._check_open()
         # The hot loop of every generator command: frame inline with local names
-        # rather than calling ``frame`` per record (see benchmarks/tfrecord_write.py).
+        # rather than calling ``frame`` per record (``make bench``: framing job).
         write, join, pack_length, pack_crc = self._write, b"".join, _pack_length, _pack_crc
         delta, low32, rotate, rotate_left = MASK_DELTA, UINT32_MASK, MASK_ROTATE, _ROTATE_LEFT
         overhead, batch_size = FRAME_OVERHEAD, WRITE_BATCH_SIZE
