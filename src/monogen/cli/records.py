@@ -42,6 +42,8 @@ format_option = click.option(
 
 
 def _record_command(name: str, variant: str, noun: str, example: str) -> click.Command:
+    """``noun`` is the record type in the singular; the plural adds ``s`` or ``es``."""
+    nouns = noun + ("es" if noun.endswith("h") else "s")
     """One generating command per variant; they differ only in record type and help."""
 
     @click.command(name)
@@ -65,39 +67,40 @@ def _record_command(name: str, variant: str, noun: str, example: str) -> click.C
         generator = make_generator(
             SchemaArgs.pop(kwargs), reporter, variant=variant, batch_size=batch_size
         )
-        records = reporter.track(generator.records(count), total=count, description=noun)
+        records = reporter.track(generator.records(count), total=count, description=nouns)
         with open_output(out, force=force or out == "-") as stream:
             written = write_messages(stream, records, fmt=output_format)
             size = [] if out == "-" else [human_bytes(stream.tell())]
         target = "stdout" if out == "-" else out
-        reporter.summary(f"wrote {written} {noun} to {target}", *size, reporter.seconds())
+        counted = noun if written == 1 else nouns
+        reporter.summary(f"wrote {written} {counted} to {target}", *size, reporter.seconds())
 
     command.help = (
-        f"Generate {noun} ({variant} records).\n\n"
+        f"Generate {nouns} ({variant} records).\n\n"
         "Features come from --slots/--sparse/--dense/... flags, MONOGEN_* variables or a "
         "--config file; with none, a built-in default schema is used.\n\n"
         f"\b\nExample:\n  {example}"
     )
-    command.short_help = f"Generate {noun}."
+    command.short_help = f"Generate {nouns}."
     return command
 
 
 example_cmd = _record_command(
     "example",
     "example",
-    "Examples",
+    "Example",
     "monogen example --seed 1 --count 2 --slots 1-10 --dense user_embedding:16",
 )
 instance_cmd = _record_command(
     "instance",
     "instance",
-    "Instances",
+    "Instance",
     "monogen instance --fidv1-slots 1-20 --dense ctr:1 --count 100 -f binary -o inst.bin",
 )
 batch_cmd = _record_command(
     "batch",
     "example_batch",
-    "ExampleBatches",
+    "ExampleBatch",
     "monogen batch --batch-size 128 --count 10 -f tfrecord -o batches.tfrecord",
 )
 
