@@ -23,7 +23,7 @@ import contextlib
 import enum
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -247,6 +247,27 @@ def _read_head(fo: BinarySource, size: int) -> bytes:
         parts.append(chunk)
         got += len(chunk)
     return b"".join(parts)
+
+
+# Reads are made in pieces of at most this size, so a garbage length in a damaged
+# file costs no more memory than the bytes that actually exist.
+READ_CHUNK = 16 << 20
+
+
+def read_exact(read: Callable[[int], bytes | None], size: int) -> bytes:
+    """``size`` bytes from ``read``, fewer only at the end of the stream.
+
+    Loops over short reads, as pipes give them, in pieces of at most ``READ_CHUNK``.
+    """
+    parts: list[bytes] = []
+    got = 0
+    while got < size:
+        chunk = read(min(size - got, READ_CHUNK))
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def peek(fo: BinarySource, size: int = SNIFF_SIZE) -> tuple[bytes, BinarySource]:

@@ -41,11 +41,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO, NamedTuple, Protocol
 
 from monogen.compression import (
+    READ_CHUNK,
     BinarySource,
     Compression,
     StreamWriter,
     open_compressed_reader,
     peek,
+    read_exact,
 )
 from monogen.errors import (
     CorruptRecordError,
@@ -65,9 +67,6 @@ CORRUPT_LENGTH = 0xFEFEFEFE
 # records are kilobytes; a larger value means the header options do not match the
 # file (or it is damaged), and refusing it keeps garbage from allocating gigabytes.
 MAX_FIELD_BYTES = 1 << 30
-# Large payloads and skipped sort ids are read in pieces of at most this size, so a
-# length that is garbage costs no more memory than the bytes that actually exist.
-READ_CHUNK = 16 << 20
 
 # Java's String.hashCode: h = 31 * h + c over UTF-16 code units, in 32-bit arithmetic.
 JAVA_HASH_MULTIPLIER = 31
@@ -391,23 +390,11 @@ class _Cursor:
             )
 
     def _read_exact(self, size: int) -> bytes:
-        """``size`` bytes, fewer only at end of stream; copes with short reads (pipes)."""
-        read = self._read
+        """``size`` bytes, fewer only at end of stream; decompression errors get our place."""
         try:
-            data = read(min(size, READ_CHUNK))
-            if len(data) == size or not data:
-                return data
-            parts = [data]
-            got = len(data)
-            while got < size:
-                chunk = read(min(size - got, READ_CHUNK))
-                if not chunk:
-                    break
-                parts.append(chunk)
-                got += len(chunk)
+            return read_exact(self._read, size)
         except (CorruptRecordError, TruncatedRecordError) as exc:  # from the decompressor
             raise type(exc)(f"{self.where()}: {exc}") from exc
-        return b"".join(parts)
 
 
 def _read_header(cur: _Cursor, options: HeaderOptions) -> tuple[int | None, int | None]:

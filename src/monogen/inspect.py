@@ -64,6 +64,7 @@ from monogen.compression import (
     Compression,
     open_compressed_reader,
     peek,
+    read_exact,
 )
 from monogen.datafile import DEFAULT_HEADER, HeaderOptions
 from monogen.errors import CorruptRecordError, MonogenError, SchemaError, TruncatedRecordError
@@ -84,9 +85,6 @@ DETECT_WINDOW = 16
 # Distinct names (features, inputs, signatures...) tracked per table. Real schemas
 # have hundreds; the cap keeps memory flat on a file full of garbage names.
 MAX_TRACKED = 4096
-# Payloads and skipped bytes are read in pieces of at most this size, so a length
-# that is garbage costs no more memory than the bytes that exist.
-READ_CHUNK = 16 << 20
 
 # The ExampleBatch feature lists that carry each row's LineId and labels.
 LINE_ID_LIST = "__LINE_ID__"
@@ -681,19 +679,6 @@ class _CountingSource:
         return int(self._src.seek(offset, whence))  # type: ignore[attr-defined]
 
 
-def _read_exact(read: Callable[[int], bytes], size: int) -> bytes:
-    """``size`` bytes, fewer only at the end of the stream; pieces of at most READ_CHUNK."""
-    parts: list[bytes] = []
-    got = 0
-    while got < size:
-        chunk = read(min(size - got, READ_CHUNK))
-        if not chunk:
-            break
-        parts.append(chunk)
-        got += len(chunk)
-    return b"".join(parts)
-
-
 _unpack_frame_header = struct.Struct("<QI").unpack
 _unpack_crc = struct.Struct("<I").unpack
 
@@ -711,7 +696,7 @@ def _tfrecord_items(src: BinarySource, label: str) -> Iterator[_Item]:
     while True:
         where = f"{label}: record {index} at offset {offset}"
         try:
-            header = _read_exact(read, HEADER_SIZE)
+            header = read_exact(read, HEADER_SIZE)
             if not header:
                 return
             if len(header) < HEADER_SIZE:
@@ -726,8 +711,8 @@ def _tfrecord_items(src: BinarySource, label: str) -> Iterator[_Item]:
                     index, offset, f"{where}: length CRC mismatch (the next record cannot be found)"
                 )
                 return
-            data = _read_exact(read, length)
-            footer = _read_exact(read, CRC_SIZE) if len(data) == length else b""
+            data = read_exact(read, length)
+            footer = read_exact(read, CRC_SIZE) if len(data) == length else b""
         except MonogenError as exc:  # the decompressor's errors
             yield _fatal(index, offset, f"{where}: {exc}")
             return

@@ -23,7 +23,7 @@ from typing import BinaryIO, NamedTuple
 
 from crc32c import crc32c
 
-from monogen.compression import Compression, StreamWriter, open_compressed_reader
+from monogen.compression import Compression, StreamWriter, open_compressed_reader, read_exact
 from monogen.errors import CorruptRecordError, TruncatedRecordError
 
 __all__ = [
@@ -69,9 +69,6 @@ _ROTATE_LEFT = 32 - MASK_ROTATE
 # write_all hands frames to ``fo`` in batches of about this many bytes: a few large
 # writes instead of one per record, while never holding more than one batch.
 WRITE_BATCH_SIZE = 256 * 1024
-# Upper bound for a single read, so a garbage length (``verify=False``) cannot
-# make us allocate exabytes before noticing the file is shorter.
-MAX_READ = 64 * 1024 * 1024
 
 _pack_length = struct.Struct(LENGTH_FORMAT).pack
 _pack_crc = struct.Struct(CRC_FORMAT).pack
@@ -196,22 +193,6 @@ class Frame(NamedTuple):
     data: bytes
 
 
-def _read_exact(read: Callable[[int], bytes | None], size: int) -> bytes:
-    """Read ``size`` bytes, fewer only at end of stream; copes with short reads from pipes."""
-    data = read(min(size, MAX_READ)) or b""
-    if len(data) == size or not data:
-        return data
-    parts = [data]
-    got = len(data)
-    while got < size:
-        chunk = read(min(size - got, MAX_READ))
-        if not chunk:
-            break
-        parts.append(chunk)
-        got += len(chunk)
-    return b"".join(parts)
-
-
 def iter_frames(
     fo: BinaryIO, *, compression: Compression | str | None = None, verify: bool = True
 ) -> Iterator[Frame]:
@@ -226,7 +207,7 @@ def iter_frames(
     offset = 0
     index = 0
     while True:
-        header = _read_exact(read, HEADER_SIZE)
+        header = read_exact(read, HEADER_SIZE)
         if not header:
             return
         if len(header) < HEADER_SIZE:
@@ -237,8 +218,8 @@ def iter_frames(
         where = f"record {index} at offset {offset}"
         if verify and masked_crc32c(header[:LENGTH_SIZE]) != length_crc:
             raise CorruptRecordError(f"{where}: length CRC mismatch")
-        data = _read_exact(read, length)
-        footer = _read_exact(read, FOOTER_SIZE) if len(data) == length else b""
+        data = read_exact(read, length)
+        footer = read_exact(read, FOOTER_SIZE) if len(data) == length else b""
         if len(footer) < FOOTER_SIZE:
             have = HEADER_SIZE + len(data) + len(footer)
             raise TruncatedRecordError(
