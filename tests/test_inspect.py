@@ -507,7 +507,7 @@ def test_tfrecord_length_crc_mismatch_ends_the_reading() -> None:
     report = inspect_bytes(bytes(data), keep_going=True)
     assert report.problems == [
         (
-            f"f: record 1 at offset {second}: length CRC mismatch (the next record cannot be found)",
+            f"f: record 1 at offset {second}: length CRC mismatch",
             True,
         )
     ]
@@ -519,14 +519,14 @@ def test_tfrecord_truncated() -> None:
     data = tfrecord_file(payloads)
     # Five bytes hold no length CRC to recognise a TFRecord by: it must be said.
     assert inspect_bytes(data[:5], file_format="tfrecord").problems[0].message == (
-        "f: record 0 at offset 0: data ends 5 bytes into the 12-byte frame header"
+        "f: record 0 at offset 0: 5 trailing bytes are not a record (a frame header is 12 bytes)"
     )
     assert inspect_bytes(data[:5]).problems[0].message == (
         "f: record 0 at offset 0: data ends 5 bytes into the 8-byte sort-id size"
         " (reading with header sort_id)"
     )
     assert inspect_bytes(data[:-1], file_format="tfrecord").problems[0].message == (
-        f"f: record 0 at offset 0: data ends after {len(data) - 1} of {len(data)} bytes"
+        f"f: record 0 at offset 0: stream ends after {len(data) - 1} of {len(data)} bytes"
     )
 
 

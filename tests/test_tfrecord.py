@@ -278,7 +278,7 @@ def test_truncation_at_every_cut_point(cut: int) -> None:
         list(read_records(stream))
     have = cut - start
     if have < 12:
-        expected = f"trailing {have} bytes at offset {start} are not a record"
+        expected = f"record {record} at offset {start}: {have} trailing bytes are not a record (a frame header is 12 bytes)"
     else:
         total = 16 + len(TWO_RECORDS[record])
         expected = f"record {record} at offset {start}: stream ends after {have} of {total} bytes"
@@ -287,7 +287,9 @@ def test_truncation_at_every_cut_point(cut: int) -> None:
 
 
 def test_trailing_garbage_shorter_than_a_header() -> None:
-    with pytest.raises(TruncatedRecordError, match=r"^trailing 5 bytes at offset 21 are not"):
+    with pytest.raises(
+        TruncatedRecordError, match=r"^record 1 at offset 21: 5 trailing bytes are not"
+    ):
         list(read_records(io.BytesIO(frame(b"12345") + b"junk!")))
 
 
@@ -334,9 +336,10 @@ def test_roundtrip_over_non_seekable_streams(
 def test_frame_offsets_point_at_headers(records: list[bytes]) -> None:
     framed = _framed(records)
     frames = list(iter_frames(io.BytesIO(framed)))
-    assert [data for _, data in frames] == records
+    assert [frame.data for frame in frames] == records
+    assert all(frame.data_ok for frame in frames)
     starts = [sum(16 + len(r) for r in records[:i]) for i in range(len(records))]
-    assert [offset for offset, _ in frames] == starts
+    assert [frame.offset for frame in frames] == starts
     assert all(looks_like_tfrecord(framed[offset:]) for offset in starts)
 
 

@@ -45,7 +45,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import io
-import struct
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -64,20 +63,12 @@ from monogen.compression import (
     Compression,
     open_compressed_reader,
     peek,
-    read_exact,
 )
 from monogen.datafile import DEFAULT_HEADER, HeaderOptions
 from monogen.errors import CorruptRecordError, MonogenError, SchemaError, TruncatedRecordError
 from monogen.fids import HASH_BITS_V1, HASH_BITS_V2
 from monogen.proto import example_pb2, line_id_pb2, prediction_log_pb2, proto_parser_pb2
-from monogen.tfrecord import (
-    CRC_SIZE,
-    FRAME_OVERHEAD,
-    HEADER_SIZE,
-    LENGTH_SIZE,
-    looks_like_tfrecord,
-    masked_crc32c,
-)
+from monogen.tfrecord import FRAME_OVERHEAD, iter_frames, looks_like_tfrecord
 
 # How many leading records decide the record type, and are tried with other header
 # options when reading a data file fails.
@@ -679,54 +670,24 @@ class _CountingSource:
         return int(self._src.seek(offset, whence))  # type: ignore[attr-defined]
 
 
-_unpack_frame_header = struct.Struct("<QI").unpack
-_unpack_crc = struct.Struct("<I").unpack
-
-
 def _tfrecord_items(src: BinarySource, label: str) -> Iterator[_Item]:
-    """TFRecord frames with their problems, going on past a data CRC mismatch.
-
-    ``monogen.tfrecord.iter_frames`` stops at the first bad CRC, as a reader must;
-    a verifier wants to go on when only the data is damaged (the length CRC held,
-    so the next frame is where the length says), hence this loop over the same
-    layout (see ``monogen.tfrecord``).
-    """
-    read = src.read
-    offset = index = 0
+    """TFRecord frames with their problems, going on past a data CRC mismatch."""
+    frames = iter_frames(src, keep_going=True)  # type: ignore[arg-type]
+    index = offset = 0
     while True:
-        where = f"{label}: record {index} at offset {offset}"
         try:
-            header = read_exact(read, HEADER_SIZE)
-            if not header:
-                return
-            if len(header) < HEADER_SIZE:
-                yield _fatal(
-                    index, offset, f"{where}: data ends {len(header)} bytes into the"
-                    f" {HEADER_SIZE}-byte frame header",
-                )  # fmt: skip
-                return
-            length, length_crc = _unpack_frame_header(header)
-            if masked_crc32c(header[:LENGTH_SIZE]) != length_crc:
-                yield _fatal(
-                    index, offset, f"{where}: length CRC mismatch (the next record cannot be found)"
-                )
-                return
-            data = read_exact(read, length)
-            footer = read_exact(read, CRC_SIZE) if len(data) == length else b""
-        except MonogenError as exc:  # the decompressor's errors
-            yield _fatal(index, offset, f"{where}: {exc}")
+            frame = next(frames)
+        except StopIteration:
             return
-        if len(footer) < CRC_SIZE:
-            have = HEADER_SIZE + len(data) + len(footer)
-            yield _fatal(
-                index, offset, f"{where}: data ends after {have} of {length + FRAME_OVERHEAD} bytes"
-            )
+        except MonogenError as exc:  # framing, length CRC, or the decompressor
+            yield _fatal(index, offset, f"{label}: {exc}")
             return
         problem = None
-        if masked_crc32c(data) != _unpack_crc(footer)[0]:
+        if not frame.data_ok:
+            where = f"{label}: record {index} at offset {frame.offset}"
             problem = Problem(f"{where}: data CRC mismatch", fatal=False)
-        yield _Item(index, offset, data, None, None, problem)
-        offset += length + FRAME_OVERHEAD
+        yield _Item(index, frame.offset, frame.data, None, None, problem)
+        offset = frame.offset + len(frame.data) + FRAME_OVERHEAD
         index += 1
 
 

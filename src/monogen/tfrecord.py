@@ -191,31 +191,40 @@ class Frame(NamedTuple):
 
     offset: int
     data: bytes
+    data_ok: bool = True  # False only with keep_going: the data CRC did not match
 
 
 def iter_frames(
-    fo: BinaryIO, *, compression: Compression | str | None = None, verify: bool = True
+    fo: BinaryIO,
+    *,
+    compression: Compression | str | None = None,
+    verify: bool = True,
+    keep_going: bool = False,
 ) -> Iterator[Frame]:
     """Yield each record with the offset of its frame, for reports that point into the file.
 
     Offsets count uncompressed bytes; record indices in error messages count from 0.
     ``verify=False`` skips both CRC checks (framing is still checked); use it only
-    to salvage a file, because a bad length then reads as garbage.
+    to salvage a file, because a bad length then reads as garbage. ``keep_going``
+    (for verifiers) reports a data CRC mismatch on the frame instead of raising:
+    the length CRC held, so the next frame is where the length says. A bad length
+    CRC or a truncated frame always raises, since nothing after it can be found.
     """
     # Compression.parse: here None means "no compression", never "detect it".
     read = open_compressed_reader(fo, Compression.parse(compression)).read
     offset = 0
     index = 0
     while True:
+        where = f"record {index} at offset {offset}"
         header = read_exact(read, HEADER_SIZE)
         if not header:
             return
         if len(header) < HEADER_SIZE:
             raise TruncatedRecordError(
-                f"trailing {len(header)} bytes at offset {offset} are not a record"
+                f"{where}: {len(header)} trailing bytes are not a record"
+                f" (a frame header is {HEADER_SIZE} bytes)"
             )
         length, length_crc = _unpack_header(header)
-        where = f"record {index} at offset {offset}"
         if verify and masked_crc32c(header[:LENGTH_SIZE]) != length_crc:
             raise CorruptRecordError(f"{where}: length CRC mismatch")
         data = read_exact(read, length)
@@ -225,9 +234,10 @@ def iter_frames(
             raise TruncatedRecordError(
                 f"{where}: stream ends after {have} of {length + FRAME_OVERHEAD} bytes"
             )
-        if verify and masked_crc32c(data) != _unpack_crc(footer)[0]:
+        data_ok = not verify or masked_crc32c(data) == _unpack_crc(footer)[0]
+        if not data_ok and not keep_going:
             raise CorruptRecordError(f"{where}: data CRC mismatch")
-        yield Frame(offset, data)
+        yield Frame(offset, data, data_ok)
         offset += length + FRAME_OVERHEAD
         index += 1
 
