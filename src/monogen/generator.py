@@ -14,7 +14,6 @@ import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
-from itertools import islice
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -65,10 +64,9 @@ class Variant(str, Enum):
     def message_class(self) -> type[Message]:
         return _MESSAGE_CLASSES[self]
 
-    @property
-    def rows_per_record(self) -> Callable[[int], int]:
-        """Rows one serialized record holds, given the batch size."""
-        return (lambda b: b) if self is Variant.EXAMPLE_BATCH else (lambda b: 1)
+    def rows_per_record(self, batch_size: int) -> int:
+        """Rows one serialized record holds: a whole batch for an ExampleBatch, else one."""
+        return batch_size if self is Variant.EXAMPLE_BATCH else 1
 
 
 _INPUT_NAMES = {
@@ -207,7 +205,3 @@ class RecordGenerator:
         while remaining > 0:
             yield min(remaining, self.batch_size)
             remaining -= self.batch_size
-
-
-def take(iterator: Iterator[list[bytes]], n: int) -> list[list[bytes]]:
-    return list(islice(iterator, n))

@@ -316,10 +316,6 @@ class Schema:
         """Instance fid-v2 columns: ``fidv2`` when given, else the sparse features."""
         return self.fidv2 or self.sparse
 
-    @property
-    def is_empty(self) -> bool:
-        return not (self.sparse or self.fidv1_slots or self.fidv2 or self.dense)
-
     def without_label(self) -> Schema:
         """The schema minus a dense ``label`` (warmup requests carry no labels)."""
         return replace(self, label_shape=None)
