@@ -13,21 +13,35 @@ thin wrapper over monogen's core, so it produces exactly what ``monogen`` does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import Any
 
 import numpy as np
 
-from monogen import fids, messages
+from monogen import datafile, fids, messages
+from monogen.datafile import GenerateSummary, HeaderOptions, lg_header, sort_header
+from monogen.errors import HeaderOptionsError
 from monogen.featurelist import FeatureList
 from monogen.fids import MASK_V1, MASK_V2, MAX_SLOT_V1, MAX_SLOT_V2
 from monogen.generator import RecordGenerator, Variant
-from monogen.proto import example_pb2, feature_pb2, line_id_pb2, proto_parser_pb2
+from monogen.output import open_output
+from monogen.proto import (
+    example_pb2,
+    feature_pb2,
+    line_id_pb2,
+    prediction_log_pb2,
+    proto_parser_pb2,
+)
 from monogen.sampling import LineIdPlan, SparsePlan, SparseSpec, draw_dense
 from monogen.schema import DenseSpec, DType, ExtraSpec, Schema
 from monogen.schema import FeatureMeta as _CoreMeta
+from monogen.warmup import WarmupPlan, plan_requests, prediction_logs, write_warmup_file
 
 __all__ = [
     "MASK_V1",
@@ -43,8 +57,15 @@ __all__ = [
     "gen_fids_v1",
     "gen_fids_v2",
     "gen_instance",
+    "gen_prediction_log",
+    "gen_random_data_file",
+    "gen_warmup_file",
+    "lg_header",
     "seed",
+    "sort_header",
 ]
+
+log = logging.getLogger(__name__)
 
 LINE_ID_HASH_LEN = 48
 _rng = np.random.default_rng()
@@ -140,13 +161,16 @@ class ParserArgs:
             feature_list=self.feature_list,
         )
 
-    def generator(self, variant: Variant | str | None = None) -> RecordGenerator:
-        """A generator for these arguments; ``seed`` None draws from ``seed()``'s stream."""
+    def generator(
+        self, variant: Variant | str | None = None, *, schema: Schema | None = None
+    ) -> RecordGenerator:
+        """A generator for these arguments (``schema`` overrides ``self.schema()``);
+        ``seed`` None draws from ``seed()``'s stream."""
         chosen = variant or self.variant_type
         if chosen is None:
             raise ValueError("ParserArgs.variant_type is not set")
         return RecordGenerator(
-            self.schema(),
+            schema or self.schema(),
             chosen,
             seed=_next_seed() if self.seed is None else self.seed,
             batch_size=self.batch_size,
@@ -213,8 +237,6 @@ def fill_line_id(
     if hash_len != LINE_ID_HASH_LEN:
         raise ValueError(f"only hash_len={LINE_ID_HASH_LEN} is supported, not {hash_len}")
     extra = [ExtraSpec(m.name, max(m.shape, 1)) for m in features or ()]
-    import time
-
     plan = LineIdPlan.build(
         extra, req_time=int(time.time()) if req_time is None else req_time, actions=actions
     )
@@ -293,24 +315,6 @@ def gen_example_batch(
 
 # --------------------------------------------------------------------------- warmup requests
 
-# Appended to the module above, hence imports here rather than at the top.
-import dataclasses  # noqa: E402
-import logging  # noqa: E402
-import os  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-
-from monogen.proto import prediction_log_pb2  # noqa: E402
-from monogen.warmup import (  # noqa: E402
-    WarmupPlan,
-    plan_requests,
-    prediction_logs,
-    write_warmup_file,
-)
-
-__all__ += ["gen_prediction_log", "gen_warmup_file"]
-
-LABEL = "label"
-
 
 def gen_prediction_log(args: ParserArgs) -> Iterator[prediction_log_pb2.PredictionLog]:
     """Monolith's warmup PredictionLogs for ``args``, over ``monogen.warmup``.
@@ -339,7 +343,6 @@ def gen_warmup_file(
     collections the original read its settings from. The file appears whole or not
     at all.
     """
-    log = logging.getLogger(__name__)
     settings = args if args is not None else ParserArgs()
     path = warmup_file or settings.warmup_file
     if not path:
@@ -358,11 +361,11 @@ def gen_warmup_file(
     if not features:
         log.warning("no features are configured; no warmup file written")
         return None
-    changes: dict[str, Any] = {"warmup_file": path, **_without_label(settings)}
+    changes: dict[str, Any] = {"warmup_file": path}
     if drop_rate is not None:
         changes["drop_rate"] = drop_rate
     warmup_args = dataclasses.replace(settings, **changes)
-    generator = warmup_args.generator()
+    generator = warmup_args.generator(schema=warmup_args.schema().without_label())
     plan = _warmup_plan(warmup_args, generator)
     write_warmup_file(path, plan, generator.batches())
     return path
@@ -379,39 +382,11 @@ def _warmup_plan(args: ParserArgs, generator: RecordGenerator) -> WarmupPlan:
     )
 
 
-def _without_label(args: ParserArgs) -> dict[str, Any]:
-    """The dense-feature settings minus ``label`` (warmup requests carry no labels)."""
-    dense = list(args.dense_features or [])
-    if LABEL not in dense:
-        return {}
-    index = dense.index(LABEL)
-
-    def drop(values: list[Any] | None) -> list[Any] | None:
-        return None if values is None else [v for i, v in enumerate(values) if i != index]
-
-    return {
-        "dense_features": drop(dense),
-        "dense_feature_shapes": drop(args.dense_feature_shapes),
-        "dense_feature_types": drop(args.dense_feature_types),
-    }
-
-
 # --------------------------------------------------------------------------- data files
-
-# Appended to the module above, hence imports here rather than at the top.
-from dataclasses import replace as _replace  # noqa: E402
-from os import PathLike  # noqa: E402
-
-from monogen import datafile as _datafile  # noqa: E402
-from monogen.datafile import GenerateSummary, HeaderOptions, lg_header, sort_header  # noqa: E402
-from monogen.errors import HeaderOptionsError  # noqa: E402
-from monogen.output import open_output  # noqa: E402
-
-__all__ += ["gen_random_data_file", "lg_header", "sort_header"]
 
 
 def gen_random_data_file(
-    data_file_name: str | PathLike[str],
+    data_file_name: str | os.PathLike[str],
     args: ParserArgs,
     num_batch: int = 128,
     source: str | None = None,
@@ -447,10 +422,10 @@ def gen_random_data_file(
         lagrangex=not sort_id,
     )
     if actions is not None:
-        args = _replace(args, actions=list(actions))
+        args = dataclasses.replace(args, actions=list(actions))
     generator = args.generator(args.variant_type or Variant.EXAMPLE_BATCH)
     with open_output(data_file_name) as fo:
-        return _datafile.generate(
+        return datafile.generate(
             fo,
             generator,
             num_batch=num_batch,
