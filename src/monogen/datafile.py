@@ -71,12 +71,7 @@ MAX_FIELD_BYTES = 1 << 30
 # Java's String.hashCode: h = 31 * h + c over UTF-16 code units, in 32-bit arithmetic.
 JAVA_HASH_MULTIPLIER = 31
 UINT32_MASK = 0xFFFFFFFF
-# UTF-16 encodes code points beyond the Basic Multilingual Plane as surrogate pairs.
-BMP_END = 0x10000
-HIGH_SURROGATE = 0xD800
-LOW_SURROGATE = 0xDC00
-SURROGATE_PAYLOAD_BITS = 10
-SURROGATE_PAYLOAD_MASK = (1 << SURROGATE_PAYLOAD_BITS) - 1
+_UTF16_UNITS = struct.Struct("<H").iter_unpack
 
 # lagrangex header fields, seen as one little-endian uint64 h (layout below).
 PB_TYPE_MASK = 0xFF
@@ -101,16 +96,8 @@ def javahash(s: str) -> int:
     because the hash names a data source that Java-side tools compute too.)
     """
     h = 0
-    for char in s:
-        code = ord(char)
-        if code < BMP_END:
-            h = (h * JAVA_HASH_MULTIPLIER + code) & UINT32_MASK
-            continue
-        code -= BMP_END
-        high = HIGH_SURROGATE + (code >> SURROGATE_PAYLOAD_BITS)
-        low = LOW_SURROGATE + (code & SURROGATE_PAYLOAD_MASK)
-        h = (h * JAVA_HASH_MULTIPLIER + high) & UINT32_MASK
-        h = (h * JAVA_HASH_MULTIPLIER + low) & UINT32_MASK
+    for (unit,) in _UTF16_UNITS(s.encode("utf-16-le", "surrogatepass")):
+        h = (h * JAVA_HASH_MULTIPLIER + unit) & UINT32_MASK
     return h
 
 
