@@ -215,7 +215,8 @@ def test_existing_output_needs_force(runner: CliRunner, tmp_path: Path) -> None:
     out.write_text("keep me")
     result = run(runner, "example", "-o", str(out))
     assert result.exit_code == 1
-    assert f"Error: {out} exists; pass --force to overwrite it" in result.stderr
+    # Refused before any work: no default-schema or seed note precedes the error.
+    assert result.stderr == f"Error: {out} exists; pass --force to overwrite it\n"
     assert out.read_text() == "keep me"
     assert run(runner, "example", "-o", str(out), "--force").exit_code == 0
     assert out.read_text().startswith("# record 1")

@@ -34,9 +34,8 @@ def open_output(path: str | os.PathLike[str], *, force: bool = True) -> Iterator
         yield stream
         stream.flush()
         return
+    refuse_existing(path, force=force)
     target = Path(path)
-    if not force and target.exists():
-        raise OutputExistsError(f"{target} exists; pass --force to overwrite it")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -51,6 +50,16 @@ def open_output(path: str | os.PathLike[str], *, force: bool = True) -> Iterator
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def refuse_existing(path: str | os.PathLike[str], *, force: bool) -> None:
+    """Raise ``OutputExistsError`` when ``path`` exists and ``force`` is off.
+
+    ``open_output`` checks this itself; commands call it first as well, so that a
+    kept file is reported before any work (or any note about it) is done.
+    """
+    if not force and str(path) != STDIO and Path(path).exists():
+        raise OutputExistsError(f"{path} exists; pass --force to overwrite it")
 
 
 def _umask() -> int:

@@ -89,7 +89,7 @@ def datafile_cmd(
       monogen datafile --num-batch 10 --out - | monogen inspect - --format datafile
     """
     from monogen import datafile
-    from monogen.output import open_output
+    from monogen.output import open_output, refuse_existing
 
     header = pop_header(kwargs)
     if source is not None and not header.lagrangex:
@@ -98,12 +98,13 @@ def datafile_cmd(
         raise click.UsageError(
             "refusing to write a binary data file to a terminal; give --out FILE or pipe it"
         )
+    refuse_existing(out, force=force)
     reporter = start(quiet=quiet)
     generator = make_generator(
         SchemaArgs.pop(kwargs), reporter, variant=variant, batch_size=batch_size
     )
     with (
-        open_output(out, force=force or out == "-") as stream,
+        open_output(out, force=force) as stream,
         reporter.progress("batches", num_batch) as advance,
     ):
         summary = datafile.generate(

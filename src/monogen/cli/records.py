@@ -61,14 +61,15 @@ def _record_command(name: str, variant: str, noun: str, example: str) -> click.C
     def command(count: int, output_format: str, out: str, force: bool, batch_size: int, quiet: bool,
                 **kwargs: Any) -> None:  # fmt: skip
         from monogen.dump import write_messages
-        from monogen.output import open_output
+        from monogen.output import open_output, refuse_existing
 
+        refuse_existing(out, force=force)
         reporter = start(quiet=quiet)
         generator = make_generator(
             SchemaArgs.pop(kwargs), reporter, variant=variant, batch_size=batch_size
         )
         records = reporter.track(generator.records(count), total=count, description=nouns)
-        with open_output(out, force=force or out == "-") as stream:
+        with open_output(out, force=force) as stream:
             written = write_messages(stream, records, fmt=output_format)
             size = [] if out == "-" else [human_bytes(stream.tell())]
         target = "stdout" if out == "-" else out

@@ -127,6 +127,7 @@ def warmup_cmd(
           --output-head cvr --out w.tfrecord
       monogen warmup --from-datafile train.bin --variant instance --out w.tfrecord
     """
+    from monogen.output import refuse_existing
     from monogen.savedmodel import read_signatures
     from monogen.warmup import plan_requests, write_warmup_file
 
@@ -145,8 +146,9 @@ def warmup_cmd(
         max_records=max_records,
         model_name=model_name,
     )
-    _note_plan(reporter, plan, model)
     target = _target(out, model)
+    refuse_existing(target, force=force)
+    _note_plan(reporter, plan, model)
     batches = _record_batches(plan, args, reporter, from_datafile, header)
     with batches as source, reporter.progress("warmup", plan.total_logs) as advance:
         summary = write_warmup_file(target, plan, source, force=force, progress=advance)
