@@ -15,17 +15,17 @@
 from __future__ import annotations
 
 import json
-import struct
 from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from google.protobuf import json_format, text_format
 from google.protobuf.message import Message
 
-from monogen import tfrecord
+from monogen import datafile, tfrecord
+from monogen.generator import RecordGenerator
 
-_LENGTH = struct.Struct("<Q")
+NO_HEADER = datafile.HeaderOptions(sort_id=False)
 
 
 class OutputFormat(str, Enum):
@@ -52,27 +52,37 @@ def _write_json(fo: BinaryIO, records: Iterable[Message]) -> int:
     return count
 
 
-def _write_binary(fo: BinaryIO, records: Iterable[Message]) -> int:
-    count = 0
-    for message in records:
-        payload = message.SerializeToString()
-        fo.write(_LENGTH.pack(len(payload)) + payload)
-        count += 1
-    return count
+def _write_binary(fo: BinaryIO, records: Iterable[bytes]) -> int:
+    return datafile.write(fo, records, header=NO_HEADER)
 
 
-def _write_tfrecord(fo: BinaryIO, records: Iterable[Message]) -> int:
-    return tfrecord.write_records(fo, (m.SerializeToString() for m in records))
-
-
-_WRITERS: dict[OutputFormat, Callable[[BinaryIO, Iterable[Message]], int]] = {
+# Formats for people read protobuf messages; framed formats take the encoder's bytes.
+_MESSAGE_WRITERS: dict[OutputFormat, Callable[[BinaryIO, Iterable[Message]], int]] = {
     OutputFormat.TEXT: _write_text,
     OutputFormat.JSON: _write_json,
-    OutputFormat.BINARY: _write_binary,
-    OutputFormat.TFRECORD: _write_tfrecord,
 }
+_BYTE_WRITERS: dict[OutputFormat, Callable[[BinaryIO, Iterable[bytes]], int]] = {
+    OutputFormat.BINARY: _write_binary,
+    OutputFormat.TFRECORD: tfrecord.write_records,
+}
+Wrap = Callable[[Iterable[Any]], Iterable[Any]]
 
 
-def write_messages(fo: BinaryIO, records: Iterable[Message], *, fmt: OutputFormat | str) -> int:
-    """Write ``records`` to ``fo`` in ``fmt``; return how many were written."""
-    return _WRITERS[OutputFormat(fmt)](fo, records)
+def write_records(
+    fo: BinaryIO,
+    generator: RecordGenerator,
+    count: int,
+    *,
+    fmt: OutputFormat | str,
+    wrap: Wrap = lambda records: records,
+) -> int:
+    """Write ``count`` generated records to ``fo`` in ``fmt``; return how many.
+
+    ``wrap`` sees the stream of records on its way out (e.g. a progress bar). Every
+    format holds the same records for the same seed: text and JSON render the
+    generator's messages, binary and TFRecord frame its serialized bytes.
+    """
+    fmt = OutputFormat(fmt)
+    if fmt in _MESSAGE_WRITERS:
+        return _MESSAGE_WRITERS[fmt](fo, wrap(generator.records(count)))
+    return _BYTE_WRITERS[fmt](fo, wrap(generator.serialized_records(count)))

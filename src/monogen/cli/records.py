@@ -60,7 +60,7 @@ def _record_command(name: str, variant: str, noun: str, example: str) -> click.C
     @quiet_option
     def command(count: int, output_format: str, out: str, force: bool, batch_size: int, quiet: bool,
                 **kwargs: Any) -> None:  # fmt: skip
-        from monogen.dump import write_messages
+        from monogen.dump import write_records
         from monogen.output import open_output, refuse_existing
 
         refuse_existing(out, force=force)
@@ -68,9 +68,14 @@ def _record_command(name: str, variant: str, noun: str, example: str) -> click.C
         generator = make_generator(
             SchemaArgs.pop(kwargs), reporter, variant=variant, batch_size=batch_size
         )
-        records = reporter.track(generator.records(count), total=count, description=nouns)
         with open_output(out, force=force) as stream:
-            written = write_messages(stream, records, fmt=output_format)
+            written = write_records(
+                stream,
+                generator,
+                count,
+                fmt=output_format,
+                wrap=lambda records: reporter.track(records, total=count, description=nouns),
+            )
             size = [] if out == "-" else [human_bytes(stream.tell())]
         target = "stdout" if out == "-" else out
         counted = noun if written == 1 else nouns
