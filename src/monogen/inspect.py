@@ -67,6 +67,7 @@ from monogen.compression import (
 from monogen.datafile import DEFAULT_HEADER, HeaderOptions
 from monogen.errors import CorruptRecordError, MonogenError, SchemaError, TruncatedRecordError
 from monogen.fids import HASH_BITS_V1, HASH_BITS_V2
+from monogen.generator import Variant
 from monogen.proto import example_pb2, line_id_pb2, prediction_log_pb2, proto_parser_pb2
 from monogen.tfrecord import FRAME_OVERHEAD, iter_frames, looks_like_tfrecord
 
@@ -107,11 +108,11 @@ class RecordType(str, enum.Enum):
         """Accepts the ``--variant`` spellings, plus ``warmup`` for PREDICTION_LOG."""
         if isinstance(text, RecordType):
             return text
-        key = text.strip().lower().replace("-", "_")
-        key = _RECORD_TYPE_ALIASES.get(key, key)
+        if text.strip().lower().replace("-", "_") in _PREDICTION_LOG_NAMES:
+            return cls.PREDICTION_LOG
         try:
-            return cls(key)
-        except ValueError:
+            return cls(Variant.parse(text).value)
+        except SchemaError:
             valid = ", ".join(t.value for t in cls)
             raise SchemaError(f"unknown record type {text!r} (expected one of: {valid})") from None
 
@@ -124,12 +125,7 @@ class RecordType(str, enum.Enum):
         return self.message_class.DESCRIPTOR.name
 
 
-_RECORD_TYPE_ALIASES = {
-    "examplebatch": "example_batch",
-    "batch": "example_batch",
-    "predictionlog": "prediction_log",
-    "warmup": "prediction_log",
-}
+_PREDICTION_LOG_NAMES = frozenset({"prediction_log", "predictionlog", "warmup"})
 _MESSAGE_CLASSES: dict[RecordType, type[Message]] = {
     RecordType.EXAMPLE: example_pb2.Example,
     RecordType.INSTANCE: proto_parser_pb2.Instance,
