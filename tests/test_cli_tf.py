@@ -40,8 +40,7 @@ EXPORT_SUMMARY = re.compile(
     r"[\d.]+ s$"
 )
 INSTALL_HINT = (
-    "Error: the export demo needs TensorFlow, which is not installed; "
-    "run: pip install 'monogen[tf]'"
+    "Error: this command needs TensorFlow, which is not installed; run: pip install 'monogen[tf]'"
 )
 REPLAY_HINT = (
     "Error: replay runs the warmup requests with TensorFlow, which is not installed; "
@@ -105,7 +104,7 @@ def write_warmup(path: Path, records: list[bytes]) -> Path:
 def no_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
     def missing() -> None:
         raise TensorFlowMissingError(
-            f"the export demo needs TensorFlow, which is not installed; run: {demo.INSTALL_HINT}"
+            f"this command needs TensorFlow, which is not installed; run: {demo.INSTALL_HINT}"
         )
 
     monkeypatch.setattr(demo, "require_tensorflow", missing)

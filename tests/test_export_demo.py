@@ -181,7 +181,7 @@ def test_require_tensorflow_says_how_to_install(monkeypatch: pytest.MonkeyPatch)
     assert isinstance(info.value, ImportError)
     assert info.value.exit_code == 1
     assert str(info.value) == (
-        "the export demo needs TensorFlow, which is not installed; run: pip install 'monogen[tf]'"
+        "this command needs TensorFlow, which is not installed; run: pip install 'monogen[tf]'"
     )
     assert INSTALL_HINT in str(info.value)
 
@@ -409,3 +409,19 @@ def test_a_failing_hook_leaves_no_version_behind(tmp_path: Path, weights: DemoWe
     with pytest.raises(MonogenError, match="cannot warm up standalone"):
         export_trained(weights, tmp_path, timestamp=4, before_publish=refuse)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_broken_tensorflow_is_not_called_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    def broken(name: str) -> None:
+        raise ImportError(
+            "libtensorflow_framework.so.2: cannot open shared object",
+            name="tensorflow.python._pywrap",
+        )
+
+    monkeypatch.setattr(importlib, "import_module", broken)
+    with pytest.raises(
+        TensorFlowMissingError, match=r"^TensorFlow is installed but fails to import: libtensorflow"
+    ):
+        require_tensorflow()

@@ -129,7 +129,7 @@ def no_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def missing() -> None:
         raise TensorFlowMissingError(
-            f"the export demo needs TensorFlow, which is not installed; run: {demo.INSTALL_HINT}"
+            f"this command needs TensorFlow, which is not installed; run: {demo.INSTALL_HINT}"
         )
 
     monkeypatch.setattr(demo, "require_tensorflow", missing)

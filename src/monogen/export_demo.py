@@ -201,8 +201,12 @@ def require_tensorflow() -> ModuleType:
     try:
         return importlib.import_module("tensorflow")
     except ImportError as exc:
+        if exc.name != "tensorflow":  # installed, but something inside it fails
+            raise TensorFlowMissingError(
+                f"TensorFlow is installed but fails to import: {exc}"
+            ) from exc
         raise TensorFlowMissingError(
-            f"the export demo needs TensorFlow, which is not installed; run: {INSTALL_HINT}"
+            f"this command needs TensorFlow, which is not installed; run: {INSTALL_HINT}"
         ) from exc
 
 
