@@ -306,3 +306,11 @@ def test_every_format_holds_the_same_records(runner: CliRunner, command: str) ->
     from_json = [json_format.Parse(line, cls()) for line in lines]
     assert len(from_bytes) == 5
     assert from_bytes == from_json
+
+
+def test_empty_feature_list_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
+    fl = tmp_path / "feature_list.conf"
+    fl.write_text("# only a comment\ncolumn_name: a, b\n")
+    result = run(runner, "example", "--feature-list", str(fl))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {fl}: the feature list defines no features\n"
