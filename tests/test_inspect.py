@@ -558,3 +558,16 @@ def test_header_flags_name_every_format() -> None:
         "--lagrangex",
         "--no-sort-id",
     ]
+
+
+def test_no_header_hint_for_a_file_damaged_after_many_good_records(tmp_path: Path) -> None:
+    payloads = generated("instance", batches=1, batch_size=40)
+    buffer = io.BytesIO()
+    datafile.write(buffer, payloads)
+    path = tmp_path / "cut.bin"
+    path.write_bytes(buffer.getvalue()[:-3])  # the last record loses its tail
+    with path.open("rb") as fo:
+        report = inspect_stream(fo, label="cut.bin")
+    assert report.records == 39
+    assert report.problems and report.problems[0].fatal
+    assert report.suggestions == []

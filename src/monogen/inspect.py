@@ -786,7 +786,10 @@ def inspect_stream(
     if not report.records and not report.problems:
         empty = "empty input" if not head else "no records"
         report.problems.append(Problem(f"{where}: {empty}, nothing to verify", fatal=True))
-    if report.format is FileFormat.DATAFILE and report.problems and start is not None:
+    # Other header options are worth suggesting only when these failed at once: a file
+    # that read cleanly for a while and then broke is damaged, not misread.
+    failed_early = report.problems and report.records < DETECT_WINDOW
+    if report.format is FileFormat.DATAFILE and failed_early and start is not None:
         report.suggestions = _suggest_headers(fo, start, codec, header, chosen)
     _warmup_warnings(report)
     return report
