@@ -36,7 +36,7 @@ from monogen.proto import proto_parser_pb2
 from monogen.savedmodel import output_heads, read_signatures
 from monogen.schema import Schema
 
-# The model as the issue describes it, restated independently of the module.
+# The model as specified, restated independently of the module.
 FIDV1_SLOTS = (1, 2, 3, 4, 5, 6)
 PAIRS = ((0, 3), (0, 4), (1, 5), (2, 3), (2, 5))
 DIM = 16
