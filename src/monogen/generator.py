@@ -64,6 +64,11 @@ class Variant(str, Enum):
     def message_class(self) -> type[Message]:
         return _MESSAGE_CLASSES[self]
 
+    @property
+    def record_name(self) -> str:
+        """The record's message name (``Example``, ``Instance``, ``ExampleBatch``)."""
+        return self.message_class.DESCRIPTOR.name
+
     def rows_per_record(self, batch_size: int) -> int:
         """Rows one serialized record holds: a whole batch for an ExampleBatch, else one."""
         return batch_size if self is Variant.EXAMPLE_BATCH else 1

@@ -80,7 +80,7 @@ class SparseSpec:
     @classmethod
     def instance_column(cls, meta: FeatureMeta) -> SparseSpec:
         """An Instance fid-v2 column; sequence-likeness by name alone (``-`` marks a cross)."""
-        sequence = "_recent" in meta.name or "_cp" in meta.name or "-" in meta.name
+        sequence = meta.has_sequence_name or "-" in meta.name
         return cls(meta.slot or 0, SparseKind.SEQUENCE if sequence else SparseKind.ONE)
 
     @classmethod

@@ -114,9 +114,14 @@ class FeatureMeta:
         return self.slot is not None
 
     @property
+    def has_sequence_name(self) -> bool:
+        """Names with ``_recent`` or ``_cp`` mark a sequence (recent items, co-play lists)."""
+        return "_recent" in self.name or "_cp" in self.name
+
+    @property
     def is_sequence(self) -> bool:
         """Sequence-like sparse features carry 0..2 fids and are dropped more often."""
-        if "_recent" in self.name or "_cp" in self.name:
+        if self.has_sequence_name:
             return True
         return self.conf is not None and self.conf.method in SEQUENCE_METHODS
 

@@ -20,7 +20,7 @@ from monogen.cli.options import (
     schema_options,
     variant_option,
 )
-from monogen.cli.ui import human_bytes
+from monogen.cli.ui import counted, human_bytes
 
 # The original generator's default, and a file a quick test can still read at a glance.
 DEFAULT_NUM_BATCH = 128
@@ -29,7 +29,6 @@ DEFAULT_VARIANT = "instance"
 # The original passed ParserArgs' drop rate, whose default is 0.5 (as `monogen warmup`).
 DEFAULT_DROP_RATE = 0.5
 COMPRESSIONS = ("none", "gzip", "zlib")
-_NOUNS = {"example": "Examples", "instance": "Instances", "example_batch": "ExampleBatches"}
 
 
 @click.command("datafile")
@@ -117,13 +116,12 @@ def datafile_cmd(
             progress=advance,
         )
         stored = None if out == "-" else stream.tell()
-    noun = _NOUNS[generator.variant.value]
+    records = counted(summary.records, generator.variant.record_name)
     rows = f" of {batch_size} rows" if generator.variant.value == "example_batch" else ""
     target = "stdout" if out == "-" else out
     header_fact = f"header {header.describe()}" + (f" (source {source})" if source else "")
     reporter.summary(
-        f"wrote {summary.records} {noun}{rows} in {summary.batches}"
-        f" batch{'es' * (summary.batches != 1)} to {target}",
+        f"wrote {records}{rows} in {counted(summary.batches, 'batch')} to {target}",
         header_fact,
         _size_fact(summary.bytes, stored, compression),
         reporter.seconds(),

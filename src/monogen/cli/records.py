@@ -17,7 +17,7 @@ from monogen.cli.options import (
     schema_options,
     seed_option,
 )
-from monogen.cli.ui import human_bytes
+from monogen.cli.ui import counted, human_bytes, plural
 
 FORMATS = ("text", "json", "binary", "tfrecord")
 
@@ -42,9 +42,8 @@ format_option = click.option(
 
 
 def _record_command(name: str, variant: str, noun: str, example: str) -> click.Command:
-    """``noun`` is the record type in the singular; the plural adds ``s`` or ``es``."""
-    nouns = noun + ("es" if noun.endswith("h") else "s")
     """One generating command per variant; they differ only in record type and help."""
+    nouns = plural(noun)
 
     @click.command(name)
     @count_option
@@ -78,8 +77,8 @@ def _record_command(name: str, variant: str, noun: str, example: str) -> click.C
             )
             size = [] if out == "-" else [human_bytes(stream.tell())]
         target = "stdout" if out == "-" else out
-        counted = noun if written == 1 else nouns
-        reporter.summary(f"wrote {written} {counted} to {target}", *size, reporter.seconds())
+        what = counted(written, noun)
+        reporter.summary(f"wrote {what} to {target}", *size, reporter.seconds())
 
     command.help = (
         f"Generate {nouns} ({variant} records).\n\n"

@@ -88,6 +88,16 @@ def _ignore(step: int) -> None:
     del step
 
 
+def plural(noun: str) -> str:
+    """``Examples``, ``ExampleBatches``, ``batches``."""
+    return noun + ("es" if noun.endswith(("h", "s")) else "s")
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 Example``, ``3 Examples``, ``2 batches``."""
+    return f"{count} {noun if count == 1 else plural(noun)}"
+
+
 def human_bytes(n: int) -> str:
     size = float(n)
     for unit in ("B", "KB", "MB", "GB"):

@@ -23,7 +23,7 @@ from monogen.cli.options import (
     split_names,
     variant_option,
 )
-from monogen.cli.ui import Reporter, human_bytes
+from monogen.cli.ui import Reporter, counted, human_bytes
 
 if TYPE_CHECKING:
     from monogen.datafile import HeaderOptions
@@ -34,8 +34,6 @@ NO_TARGET = (
     "give --out PATH (- for stdout), or --saved-model DIR to write "
     "DIR/assets.extra/tf_serving_warmup_requests"
 )
-# Record noun per variant name; an ExampleBatch request is worded on its own.
-_NOUNS = {"example": "Example", "instance": "Instance"}
 EXAMPLE_BATCH = "example_batch"
 
 
@@ -242,15 +240,12 @@ def _per_request(plan: WarmupPlan, from_file: bool) -> str:
     if plan.variant.value == EXAMPLE_BATCH:
         rows = "" if from_file else f" of {plan.batch_size} rows"
         return f"1 ExampleBatch{rows} per request"
-    noun = _NOUNS[plan.variant.value]
-    count = plan.records_per_request
-    return f"{count} {noun}{'' if count == 1 else 's'} per request"
+    return f"{counted(plan.records_per_request, plan.variant.record_name)} per request"
 
 
 def _signature_fact(names: Iterable[str]) -> str:
     names = list(names)
-    label = "signature" if len(names) == 1 else "signatures"
-    return f"{len(names)} {label} ({', '.join(names)})"
+    return f"{counted(len(names), 'signature')} ({', '.join(names)})"
 
 
 COMMANDS = (warmup_cmd,)
