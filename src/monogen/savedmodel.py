@@ -29,6 +29,7 @@ from pathlib import Path
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped, unused-ignore]
 
 from monogen.errors import SavedModelError
+from monogen.generator import Variant
 from monogen.proto import meta_graph_pb2, saved_model_pb2, tensor_shape_pb2, types_pb2
 
 SAVED_MODEL_PB = "saved_model.pb"
@@ -46,11 +47,7 @@ UNKNOWN_DIM = -1
 _VERSION_DIR = re.compile(r"[0-9]+")
 
 # Input name a warmup request feeds → the record variant it carries (generation.md).
-INPUT_VARIANTS: Mapping[str, str] = {
-    "examples": "example",
-    "instances": "instance",
-    "example_batch": "example_batch",
-}
+INPUT_VARIANTS: Mapping[str, str] = {v.input_name: v.value for v in Variant}
 
 
 @dataclass(frozen=True)
