@@ -70,6 +70,7 @@ from monogen.fids import HASH_BITS_V1, HASH_BITS_V2
 from monogen.generator import Variant
 from monogen.proto import example_pb2, line_id_pb2, prediction_log_pb2, proto_parser_pb2
 from monogen.tfrecord import FRAME_OVERHEAD, iter_frames, looks_like_tfrecord
+from monogen.warmup import MAX_WARMUP_LOGS
 
 # How many leading records decide the record type, and are tried with other header
 # options when reading a data file fails.
@@ -916,18 +917,15 @@ def _count_record(
         report.shown.append(Shown(item.number, item.offset, message, item.data_source_key))
 
 
-# TF Serving's warmup limits (generation.md): it replays at most this many records and
-# fails the model load beyond; it reads the file uncompressed.
-WARMUP_MAX_RECORDS = 1000
 
 
 def _warmup_warnings(report: Report) -> None:
     if report.record_type is not RecordType.PREDICTION_LOG:
         return
-    if report.records > WARMUP_MAX_RECORDS:
+    if report.records > MAX_WARMUP_LOGS:
         report.warnings.append(
             f"{report.records} PredictionLogs: TF Serving fails the model load beyond"
-            f" {WARMUP_MAX_RECORDS} warmup records"
+            f" {MAX_WARMUP_LOGS} warmup records"
         )
     if report.compression is not Compression.NONE:
         report.warnings.append(
