@@ -29,7 +29,7 @@ from monogen.datafile import GenerateSummary, HeaderOptions, lg_header, sort_hea
 from monogen.errors import HeaderOptionsError
 from monogen.featurelist import FeatureList
 from monogen.fids import MASK_V1, MASK_V2, MAX_SLOT_V1, MAX_SLOT_V2
-from monogen.generator import RecordGenerator, Variant
+from monogen.generator import DEFAULT_BATCH_SIZE, RecordGenerator, Variant
 from monogen.output import open_output
 from monogen.proto import (
     example_pb2,
@@ -39,9 +39,17 @@ from monogen.proto import (
     proto_parser_pb2,
 )
 from monogen.sampling import LineIdPlan, SparsePlan, SparseSpec, draw_dense
+from monogen.savedmodel import DEFAULT_SIGNATURE
 from monogen.schema import DenseSpec, DType, ExtraSpec, Schema
 from monogen.schema import FeatureMeta as _CoreMeta
-from monogen.warmup import WarmupPlan, plan_requests, prediction_logs, write_warmup_file
+from monogen.warmup import (
+    DEFAULT_MAX_RECORDS,
+    DEFAULT_MODEL_NAME,
+    WarmupPlan,
+    plan_requests,
+    prediction_logs,
+    write_warmup_file,
+)
 
 __all__ = [
     "MASK_V1",
@@ -105,9 +113,6 @@ class FeatureMeta(_CoreMeta):
         return self.conf
 
 
-DEFAULT_SIGNATURE = "serving_default"
-
-
 @dataclass
 class ParserArgs:
     """The original's inputs, taken from arguments instead of TensorFlow graph collections.
@@ -118,7 +123,7 @@ class ParserArgs:
     are monogen's additions.
     """
 
-    model_name: str = "entry"
+    model_name: str = DEFAULT_MODEL_NAME
     fidv1_features: list[int] | None = None
     fidv2_features: list[str] | None = None
     sparse_features: list[str] | None = None
@@ -128,8 +133,8 @@ class ParserArgs:
     extra_features: list[str] | None = None
     extra_feature_shapes: list[int] | None = None
     feature_list: FeatureList | None = None
-    batch_size: int = 64
-    max_records: int = 1000
+    batch_size: int = DEFAULT_BATCH_SIZE
+    max_records: int = DEFAULT_MAX_RECORDS
     signature_name: list[str] = field(default_factory=list)
     variant_type: str | None = None
     warmup_file: str | None = None

@@ -917,8 +917,6 @@ def _count_record(
         report.shown.append(Shown(item.number, item.offset, message, item.data_source_key))
 
 
-
-
 def _warmup_warnings(report: Report) -> None:
     if report.record_type is not RecordType.PREDICTION_LOG:
         return
