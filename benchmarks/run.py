@@ -2,8 +2,8 @@
 
 Every job is a TOML file in ``benchmarks/configs/``. Each measurement runs in a fresh
 Python process, so its peak RSS (``getrusage``) is its own, and calls the library
-APIs a user would: ``monogen.warmup`` for warmup files, ``monogen.datafile`` for data
-files, ``monogen.tfrecord`` for framing. A job runs twice: with the default encoder
+APIs a user would: ``monogen.serving.warmup`` for warmup files, ``monogen.io.datafile`` for data
+files, ``monogen.io.tfrecord`` for framing. A job runs twice: with the default encoder
 (``encoder="wire"``) and with the straightforward one (``encoder="protobuf"``: the
 same draws, one protobuf message per record), measured in the same run,
 so the speed-up does not depend on the machine. The data-file job also runs at a
@@ -95,8 +95,8 @@ def best_of(
 
 
 def build_generator(cfg: dict[str, Any], encoder: str, seed: int) -> Any:
-    from monogen.generator import RecordGenerator
-    from monogen.schema import schema_from_inputs
+    from monogen.gen.generator import RecordGenerator
+    from monogen.gen.schema import schema_from_inputs
 
     schema, _ = schema_from_inputs(
         slots=cfg.get("slots"), fidv1_slots=cfg.get("fidv1_slots"), dense=cfg.get("dense", [])
@@ -113,7 +113,7 @@ def build_generator(cfg: dict[str, Any], encoder: str, seed: int) -> Any:
 
 
 def warmup_job(cfg: dict[str, Any], encoder: str, out: Path, repeat: int) -> Measurement:
-    from monogen import warmup
+    from monogen.serving import warmup
 
     def run(seed: int) -> tuple[int, int]:
         generator = build_generator(cfg, encoder, seed)
@@ -131,7 +131,7 @@ def warmup_job(cfg: dict[str, Any], encoder: str, out: Path, repeat: int) -> Mea
 def datafile_job(
     cfg: dict[str, Any], encoder: str, out: Path, repeat: int, num_batch: int
 ) -> Measurement:
-    from monogen import datafile
+    from monogen.io import datafile
 
     header = datafile.HeaderOptions.parse(cfg["header"])
 
@@ -146,7 +146,7 @@ def datafile_job(
 
 def framing_job(cfg: dict[str, Any], out: Path, repeat: int, use_tf: bool) -> Measurement:
     """monogen's TFRecord writer and reader; TensorFlow's too when asked and installed."""
-    from monogen.tfrecord import TFRecordWriter, read_records
+    from monogen.io.tfrecord import TFRecordWriter, read_records
 
     rng = random.Random(0)
     records = [rng.randbytes(cfg["record_bytes"]) for _ in range(cfg["records"])]

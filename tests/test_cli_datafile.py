@@ -1,6 +1,6 @@
 """``monogen datafile`` and ``monogen inspect`` through CliRunner and a real pipe.
 
-Written files are read back with ``monogen.datafile.read`` and the protobuf classes
+Written files are read back with ``monogen.io.datafile.read`` and the protobuf classes
 (independently of ``inspect``), and corrupted by hand to check ``inspect``'s exit
 codes and exact messages.
 """
@@ -20,9 +20,9 @@ import pytest
 from click.testing import CliRunner
 from google.protobuf import text_format
 
-from monogen import datafile
 from monogen.cli import cli
-from monogen.datafile import HeaderOptions
+from monogen.io import datafile
+from monogen.io.datafile import HeaderOptions
 from monogen.proto import example_pb2, proto_parser_pb2
 
 FIXED = ["--seed", "1", "--req-time", "100", "-q"]
@@ -175,8 +175,8 @@ def test_summary_names_header_source_and_compression(runner: CliRunner, tmp_path
 
 
 def test_same_seed_same_bytes_and_matches_the_library(runner: CliRunner, tmp_path: Path) -> None:
-    from monogen.generator import RecordGenerator
-    from monogen.schema import default_schema
+    from monogen.gen.generator import RecordGenerator
+    from monogen.gen.schema import default_schema
 
     first, second = tmp_path / "a.bin", tmp_path / "b.bin"
     write_file(runner, first, "--num-batch", "2", "--batch-size", "5")

@@ -195,7 +195,7 @@ def test_malformed_feature_list_names_file_and_line(runner: CliRunner, tmp_path:
 def test_failure_mid_write_leaves_no_file(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from monogen import dump
+    from monogen.encode import dump
     from monogen.errors import MonogenError
 
     def exploding(fo, records):  # type: ignore[no-untyped-def]

@@ -19,14 +19,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from monogen import export_demo as demo
 from monogen.cli import cli
 from monogen.errors import TensorFlowMissingError
-from monogen.generator import RecordGenerator, Variant
+from monogen.gen.generator import RecordGenerator, Variant
+from monogen.gen.schema import Schema
+from monogen.io.tfrecord import read_records, write_records
 from monogen.proto import meta_graph_pb2, prediction_log_pb2, saved_model_pb2, types_pb2
-from monogen.schema import Schema
-from monogen.tfrecord import read_records, write_records
-from monogen.warmup import prediction_log
+from monogen.serving import export_demo as demo
+from monogen.serving.warmup import prediction_log
 
 VERSION = 1_700_000_000
 NUM_PS = 2

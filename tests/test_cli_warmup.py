@@ -13,14 +13,14 @@ import pytest
 from click.testing import CliRunner, Result
 from warmup_models import ranking_model, signature_def
 
-from monogen import datafile
 from monogen.cli import cli
-from monogen.datafile import HeaderOptions
 from monogen.errors import WarmupError
-from monogen.generator import RecordGenerator
+from monogen.gen.generator import RecordGenerator
+from monogen.gen.schema import default_schema
+from monogen.io import datafile
+from monogen.io.datafile import HeaderOptions
+from monogen.io.tfrecord import read_records
 from monogen.proto import example_pb2, prediction_log_pb2, proto_parser_pb2, types_pb2
-from monogen.schema import default_schema
-from monogen.tfrecord import read_records
 
 FIXED = ["--seed", "3", "--req-time", "1700000000"]
 SUMMARY = re.compile(

@@ -14,14 +14,14 @@ from collections.abc import Callable
 
 import pytest
 
-from monogen.compression import (
+from monogen.errors import CompressionError, CorruptRecordError, TruncatedRecordError
+from monogen.io.compression import (
     SNIFF_SIZE,
     Compression,
     open_compressed_reader,
     open_compressed_writer,
     peek,
 )
-from monogen.errors import CompressionError, CorruptRecordError, TruncatedRecordError
 
 DATA = b"".join(b"record %d;" % i for i in range(2000))
 

@@ -7,7 +7,7 @@ import inspect
 import numpy as np
 import pytest
 
-from monogen import data_gen_utils as dgu
+from monogen.compat import data_gen_utils as dgu
 from monogen.errors import SlotError
 from monogen.proto import example_pb2, feature_pb2, line_id_pb2
 
@@ -114,3 +114,9 @@ def test_parser_args_signatures_keep_order_and_add_default() -> None:
     ).generator("example")  # fmt: skip
     ex = next(iter(gen.records(1)))
     assert len(ex.named_feature[1].feature.double_list.value) == 4
+
+
+def test_old_import_path_is_the_compat_module() -> None:
+    import monogen.data_gen_utils as old_path
+
+    assert old_path is dgu

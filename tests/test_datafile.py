@@ -22,9 +22,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monogen import datafile
-from monogen.compression import SNIFF_SIZE, Compression
-from monogen.datafile import (
+from monogen.errors import (
+    CorruptRecordError,
+    HeaderOptionsError,
+    MonogenError,
+    RecordTooLargeError,
+    TruncatedRecordError,
+)
+from monogen.io import datafile
+from monogen.io.compression import SNIFF_SIZE, Compression
+from monogen.io.datafile import (
     DataFileWriter,
     DataRecord,
     HeaderOptions,
@@ -34,13 +41,6 @@ from monogen.datafile import (
     read,
     sort_header,
     write,
-)
-from monogen.errors import (
-    CorruptRecordError,
-    HeaderOptionsError,
-    MonogenError,
-    RecordTooLargeError,
-    TruncatedRecordError,
 )
 from monogen.proto import example_pb2, proto_parser_pb2
 

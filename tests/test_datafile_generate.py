@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from monogen import data_gen_utils, datafile
-from monogen.data_gen_utils import ParserArgs, gen_random_data_file
-from monogen.datafile import GenerateSummary, HeaderOptions, generate, read
+from monogen.compat import data_gen_utils
+from monogen.compat.data_gen_utils import ParserArgs, gen_random_data_file
 from monogen.errors import HeaderOptionsError
-from monogen.generator import RecordGenerator
+from monogen.gen.generator import RecordGenerator
+from monogen.gen.schema import Schema
+from monogen.io import datafile
+from monogen.io.datafile import GenerateSummary, HeaderOptions, generate, read
 from monogen.proto import example_pb2, proto_parser_pb2
-from monogen.schema import Schema
 
 ABC_LAGRANGEX = bytes.fromhex("0062780100000000")
 ABC_DATA_SOURCE_KEY = 0x01786200  # 96354 << 8, within 32 bits

@@ -21,7 +21,10 @@ import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool
 
 from monogen.errors import ExportOptionsError, MonogenError, OutputExistsError
-from monogen.export_demo import (
+from monogen.gen.generator import RecordGenerator, Variant
+from monogen.gen.schema import Schema
+from monogen.proto import proto_parser_pb2
+from monogen.serving.export_demo import (
     INSTALL_HINT,
     DemoWeights,
     TensorFlowMissingError,
@@ -31,10 +34,7 @@ from monogen.export_demo import (
     require_tensorflow,
     train_demo,
 )
-from monogen.generator import RecordGenerator, Variant
-from monogen.proto import proto_parser_pb2
-from monogen.savedmodel import output_heads, read_signatures
-from monogen.schema import Schema
+from monogen.serving.savedmodel import output_heads, read_signatures
 
 # The model as specified, restated independently of the module.
 FIDV1_SLOTS = (1, 2, 3, 4, 5, 6)
@@ -193,7 +193,7 @@ def test_importing_monogen_never_imports_tensorflow() -> None:
         "for info in pkgutil.walk_packages(monogen.__path__, 'monogen.'):\n"
         "    if not info.name.endswith('.__main__'):\n"
         "        importlib.import_module(info.name)\n"
-        "assert 'monogen.export_demo' in sys.modules\n"
+        "assert 'monogen.serving.export_demo' in sys.modules\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'tensorflow')\n"
         "print(loaded)\n"
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monogen.errors import FeatureListError
-from monogen.featurelist import load_feature_list, parse_feature_line, parse_feature_list
+from monogen.gen.featurelist import load_feature_list, parse_feature_line, parse_feature_list
 
 SAMPLE = """\
 # Monolith feature list

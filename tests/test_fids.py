@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from monogen import fids
 from monogen.errors import SlotError
+from monogen.gen import fids
 
 
 def test_known_answers_slot5_hash1() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from monogen import fids
+from monogen.encode.reference import LABEL_LIST, LINE_ID_LIST
 from monogen.errors import SchemaError
-from monogen.featurelist import parse_feature_list
-from monogen.generator import RecordGenerator, Variant
-from monogen.messages import LABEL_LIST, LINE_ID_LIST
+from monogen.gen import fids
+from monogen.gen.featurelist import parse_feature_list
+from monogen.gen.generator import RecordGenerator, Variant
+from monogen.gen.schema import Schema
 from monogen.proto import example_pb2, line_id_pb2, proto_parser_pb2
-from monogen.schema import Schema
 
 REQ_TIME = 1_700_000_000
 

@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from monogen import datafile, tfrecord
-from monogen.compression import Compression
-from monogen.datafile import HeaderOptions
-from monogen.generator import RecordGenerator, Variant
+from monogen.gen.generator import RecordGenerator, Variant
+from monogen.gen.schema import default_schema
 from monogen.inspect import (
     ALL_HEADERS,
     DETECT_WINDOW,
@@ -34,6 +32,9 @@ from monogen.inspect import (
     inspect_stream,
     parse_record,
 )
+from monogen.io import datafile, tfrecord
+from monogen.io.compression import Compression
+from monogen.io.datafile import HeaderOptions
 from monogen.proto import (
     example_pb2,
     line_id_pb2,
@@ -41,7 +42,6 @@ from monogen.proto import (
     proto_parser_pb2,
     types_pb2,
 )
-from monogen.schema import default_schema
 
 DATA = Path(__file__).parent / "data"
 SORT_ID = HeaderOptions()

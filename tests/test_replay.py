@@ -19,11 +19,13 @@ from typing import Any
 
 import pytest
 
-from monogen import export_demo as demo
 from monogen.errors import SavedModelError, TensorFlowMissingError, WarmupError
-from monogen.generator import RecordGenerator, Variant
+from monogen.gen.generator import RecordGenerator, Variant
+from monogen.gen.schema import Schema
+from monogen.io.tfrecord import write_records
 from monogen.proto import meta_graph_pb2, saved_model_pb2, tensor_pb2, types_pb2
-from monogen.replay import (
+from monogen.serving import export_demo as demo
+from monogen.serving.replay import (
     Failure,
     ModelRunner,
     ReplayReport,
@@ -36,10 +38,8 @@ from monogen.replay import (
     percentile,
     replay,
 )
-from monogen.savedmodel import read_signatures
-from monogen.schema import Schema
-from monogen.tfrecord import write_records
-from monogen.warmup import plan_requests, prediction_log, write_warmup_file
+from monogen.serving.savedmodel import read_signatures
+from monogen.serving.warmup import plan_requests, prediction_log, write_warmup_file
 
 WARMUP_REL = "assets.extra/tf_serving_warmup_requests"
 LIMIT = 1000

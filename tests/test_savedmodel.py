@@ -16,7 +16,7 @@ import pytest
 
 from monogen.errors import MonogenError, SavedModelError
 from monogen.proto import meta_graph_pb2, saved_model_pb2, tensor_shape_pb2, types_pb2
-from monogen.savedmodel import (
+from monogen.serving.savedmodel import (
     ModelSignatures,
     Signature,
     TensorSpec,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from monogen.errors import SchemaError, SlotError
-from monogen.featurelist import parse_feature_list
-from monogen.schema import (
+from monogen.gen.featurelist import parse_feature_list
+from monogen.gen.schema import (
     DenseSpec,
     DType,
     ExtraSpec,

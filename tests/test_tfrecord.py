@@ -20,7 +20,7 @@ from monogen.errors import (
     MonogenError,
     TruncatedRecordError,
 )
-from monogen.tfrecord import (
+from monogen.io.tfrecord import (
     WRITE_BATCH_SIZE,
     Compression,
     Frame,

@@ -16,8 +16,6 @@ from typing import Any
 import pytest
 from warmup_models import ranking_model, signature_def, write_saved_model
 
-from monogen import datafile
-from monogen.datafile import DataRecord
 from monogen.errors import (
     CorruptRecordError,
     MonogenError,
@@ -25,12 +23,14 @@ from monogen.errors import (
     SavedModelError,
     WarmupError,
 )
-from monogen.generator import RecordGenerator, Variant
+from monogen.gen.generator import RecordGenerator, Variant
+from monogen.gen.schema import Schema, default_schema
+from monogen.io import datafile
+from monogen.io.datafile import DataRecord
+from monogen.io.tfrecord import read_records
 from monogen.proto import example_pb2, prediction_log_pb2, proto_parser_pb2, types_pb2
-from monogen.savedmodel import read_signatures
-from monogen.schema import Schema, default_schema
-from monogen.tfrecord import read_records
-from monogen.warmup import (
+from monogen.serving.savedmodel import read_signatures
+from monogen.serving.warmup import (
     MAX_WARMUP_LOGS,
     SignaturePlan,
     WarmupPlan,
@@ -609,7 +609,7 @@ def test_schema_without_label_is_what_warmup_uses() -> None:
 
 
 def _parser_args(**changes: Any) -> Any:
-    from monogen.data_gen_utils import ParserArgs
+    from monogen.compat.data_gen_utils import ParserArgs
 
     settings: dict[str, Any] = {
         "sparse_features": ["a", "b"],
@@ -624,7 +624,7 @@ def _parser_args(**changes: Any) -> Any:
 
 
 def test_gen_prediction_log() -> None:
-    from monogen.data_gen_utils import gen_prediction_log
+    from monogen.compat.data_gen_utils import gen_prediction_log
 
     args = _parser_args(signature_name=["x"], output_heads=["h1", "h2"])
     logs = list(gen_prediction_log(args))
@@ -640,7 +640,7 @@ def test_gen_prediction_log() -> None:
 
 
 def test_gen_warmup_file(tmp_path: Path) -> None:
-    from monogen.data_gen_utils import gen_warmup_file
+    from monogen.compat.data_gen_utils import gen_warmup_file
 
     assert gen_warmup_file(None, args=_parser_args()) is None
     assert gen_warmup_file(str(tmp_path / "none"), args=_parser_args(sparse_features=None)) is None

@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monogen import messages, wire
-from monogen.generator import RecordGenerator, Variant
+from monogen.encode import reference as messages
+from monogen.encode import wire
+from monogen.gen.generator import RecordGenerator, Variant
+from monogen.gen.sampling import BatchDraw, RowFids, SparseBlock
+from monogen.gen.schema import DenseSpec, DType, ExtraSpec, Schema
 from monogen.proto import example_pb2, line_id_pb2, proto_parser_pb2
-from monogen.sampling import BatchDraw, RowFids, SparseBlock
-from monogen.schema import DenseSpec, DType, ExtraSpec, Schema
 
 VARIANTS = [v.value for v in Variant]
 REQ_TIME = 1_700_000_000

@@ -8,8 +8,8 @@ from monogen.cli.options import SchemaArgs
 from monogen.cli.ui import Reporter, route_warnings
 
 if TYPE_CHECKING:
-    from monogen.generator import RecordGenerator
-    from monogen.schema import Schema
+    from monogen.gen.generator import RecordGenerator
+    from monogen.gen.schema import Schema
 
 
 def start(*, quiet: bool) -> Reporter:
@@ -20,8 +20,8 @@ def start(*, quiet: bool) -> Reporter:
 
 def resolve_schema(args: SchemaArgs, reporter: Reporter) -> Schema:
     """Build the schema the options describe; say so on stderr when the default is used."""
-    from monogen.featurelist import load_feature_list
-    from monogen.schema import DEFAULT_DESCRIPTION, schema_from_inputs
+    from monogen.gen.featurelist import load_feature_list
+    from monogen.gen.schema import DEFAULT_DESCRIPTION, schema_from_inputs
 
     feature_list = load_feature_list(args.feature_list) if args.feature_list else None
     schema, is_default = schema_from_inputs(
@@ -50,7 +50,7 @@ def make_generator(
     schema: Schema | None = None,
 ) -> RecordGenerator:
     """A generator for the options; reports a freshly drawn seed so the run can be repeated."""
-    from monogen.generator import RecordGenerator, fresh_seed
+    from monogen.gen.generator import RecordGenerator, fresh_seed
 
     schema = schema or resolve_schema(args, reporter)
     seed = args.seed

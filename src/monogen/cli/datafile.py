@@ -87,8 +87,8 @@ def datafile_cmd(
       monogen datafile --lagrangex --source my_source --compression gzip --out d.bin.gz
       monogen datafile --num-batch 10 --out - | monogen inspect - --format datafile
     """
-    from monogen import datafile
-    from monogen.output import open_output, refuse_existing
+    from monogen.io import datafile
+    from monogen.io.output import open_output, refuse_existing
 
     header = pop_header(kwargs)
     if source is not None and not header.lagrangex:

@@ -106,7 +106,7 @@ def inspect_cmd(
     """
     from monogen.errors import MonogenError
     from monogen.inspect import FileFormat, inspect_stream
-    from monogen.output import open_input
+    from monogen.io.output import open_input
 
     header = pop_header(kwargs)
     reporter = start(quiet=quiet)
@@ -206,8 +206,8 @@ def _headline(report: Report) -> str:
 
 
 def _facts(report: Report) -> list[tuple[str, str]]:
-    from monogen.compression import Compression
     from monogen.inspect import FileFormat
+    from monogen.io.compression import Compression
 
     facts = []
     if report.format is not None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from monogen.datafile import HeaderOptions
+    from monogen.io.datafile import HeaderOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 ENV_PREFIX = "MONOGEN_"
@@ -94,19 +94,19 @@ def _check(parse: Callable[[str], object]) -> Callable[..., Any]:
 
 
 def _parse_dense(text: str) -> object:
-    from monogen.schema import DenseSpec
+    from monogen.gen.schema import DenseSpec
 
     return DenseSpec.parse(text)
 
 
 def _parse_extra(text: str) -> object:
-    from monogen.schema import ExtraSpec
+    from monogen.gen.schema import ExtraSpec
 
     return ExtraSpec.parse(text)
 
 
 def _parse_ranges(text: str) -> object:
-    from monogen.schema import parse_slot_ranges
+    from monogen.gen.schema import parse_slot_ranges
 
     return parse_slot_ranges(text)
 
@@ -306,8 +306,8 @@ def header_options(*, reading: bool) -> Callable[[F], F]:
 
 def pop_header(kwargs: dict[str, Any]) -> HeaderOptions:
     """Take the header flags out of a command's arguments; a refused combination exits 2."""
-    from monogen.datafile import HeaderOptions
     from monogen.errors import HeaderOptionsError
+    from monogen.io.datafile import HeaderOptions
 
     values = {name: kwargs.pop(name) for name in HEADER_FLAGS}
     try:

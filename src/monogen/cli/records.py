@@ -59,8 +59,8 @@ def _record_command(name: str, variant: str, noun: str, example: str) -> click.C
     @quiet_option
     def command(count: int, output_format: str, out: str, force: bool, batch_size: int, quiet: bool,
                 **kwargs: Any) -> None:  # fmt: skip
-        from monogen.dump import write_records
-        from monogen.output import open_output, refuse_existing
+        from monogen.encode.dump import write_records
+        from monogen.io.output import open_output, refuse_existing
 
         refuse_existing(out, force=force)
         reporter = start(quiet=quiet)
@@ -142,7 +142,7 @@ def fids_cmd(
       monogen fids --decode 1441151880758558721
       monogen example -f json | jq -r '..|.value?[]?' | monogen fids -d
     """
-    from monogen import fids
+    from monogen.gen import fids
 
     layout = fids.fid_version(int(version))
     if decode or fid_args:
@@ -158,7 +158,7 @@ def fids_cmd(
         raise click.UsageError("give --slot N to generate fids, or fids to decode (--decode)")
     import numpy as np
 
-    from monogen.generator import fresh_seed
+    from monogen.gen.generator import fresh_seed
 
     reporter = start(quiet=quiet)
     if seed is None:

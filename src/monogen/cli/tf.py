@@ -25,8 +25,8 @@ from monogen.cli.options import quiet_option
 from monogen.cli.ui import Reporter
 
 if TYPE_CHECKING:
-    from monogen.export_demo import BeforePublish
-    from monogen.replay import ReplayReport
+    from monogen.serving.export_demo import BeforePublish
+    from monogen.serving.replay import ReplayReport
 
 # TensorFlow's C++ logging threshold: 3 keeps INFO, WARNING and ERROR lines (cuInit
 # on a machine without a GPU, CPU feature notes) out of a command's stderr. A value
@@ -139,7 +139,7 @@ def export_demo_cmd(
     protos, parsed in the graph with core TensorFlow ops) and answers 'output', one
     probability per Instance. In distributed mode the tables are sharded by fid over
     the ps servables; the entry holds the same shards and routes each fid to its
-    shard in the graph, standing in for the RPC to the ps (see monogen.export_demo).
+    shard in the graph, standing in for the RPC to the ps (see monogen.serving.export_demo).
     Each version appears whole. The written version directories are printed on
     stdout. Needs the tf extra: pip install 'monogen[tf]'.
 
@@ -149,7 +149,7 @@ def export_demo_cmd(
       monogen replay --saved-model models/ffm
       monogen export-demo --export-base models/ffm_dist --mode distributed --num-ps 4
     """
-    from monogen.export_demo import export_demo, require_tensorflow
+    from monogen.serving.export_demo import export_demo, require_tensorflow
 
     reporter = start(quiet=quiet)
     _load_tensorflow(reporter, require_tensorflow)
@@ -192,11 +192,11 @@ def _warmup_hook(*, seed: int, req_time: int) -> BeforePublish:
     ps servables are skipped: their lookup signatures take uint64 fids, which a
     warmup file of serialized records cannot feed.
     """
-    from monogen.export_demo import ENTRY_DIR, MODEL_SLOT_TO_FIDV1, STANDALONE_NAME
-    from monogen.generator import RecordGenerator
-    from monogen.savedmodel import read_signatures
-    from monogen.schema import Schema
-    from monogen.warmup import plan_requests, warmup_path, write_warmup_file
+    from monogen.gen.generator import RecordGenerator
+    from monogen.gen.schema import Schema
+    from monogen.serving.export_demo import ENTRY_DIR, MODEL_SLOT_TO_FIDV1, STANDALONE_NAME
+    from monogen.serving.savedmodel import read_signatures
+    from monogen.serving.warmup import plan_requests, warmup_path, write_warmup_file
 
     def write(name: str, staging: Path) -> None:
         if name not in (STANDALONE_NAME, ENTRY_DIR):
@@ -251,7 +251,7 @@ def replay_cmd(saved_model: str, warmup: str | None, check_only: bool, quiet: bo
       monogen replay --saved-model models/ffm --check-only
     """
     from monogen.errors import WarmupError
-    from monogen.replay import replay, require_tensorflow
+    from monogen.serving.replay import replay, require_tensorflow
 
     reporter = start(quiet=quiet)
     if not check_only:

@@ -26,9 +26,9 @@ from monogen.cli.options import (
 from monogen.cli.ui import Reporter, counted, human_bytes
 
 if TYPE_CHECKING:
-    from monogen.datafile import HeaderOptions
-    from monogen.savedmodel import ModelSignatures
-    from monogen.warmup import WarmupPlan
+    from monogen.io.datafile import HeaderOptions
+    from monogen.serving.savedmodel import ModelSignatures
+    from monogen.serving.warmup import WarmupPlan
 
 NO_TARGET = (
     "give --out PATH (- for stdout), or --saved-model DIR to write "
@@ -125,9 +125,9 @@ def warmup_cmd(
           --output-head cvr --out w.tfrecord
       monogen warmup --from-datafile train.bin --variant instance --out w.tfrecord
     """
-    from monogen.output import refuse_existing
-    from monogen.savedmodel import read_signatures
-    from monogen.warmup import plan_requests, write_warmup_file
+    from monogen.io.output import refuse_existing
+    from monogen.serving.savedmodel import read_signatures
+    from monogen.serving.warmup import plan_requests, write_warmup_file
 
     header = _reader_header(ctx, kwargs, from_datafile)
     args = SchemaArgs.pop(kwargs)
@@ -173,7 +173,7 @@ def warmup_cmd(
 
 def _target(out: str | None, model: ModelSignatures | None) -> str:
     """--out, else the warmup file of the SavedModel."""
-    from monogen.warmup import warmup_path
+    from monogen.serving.warmup import warmup_path
 
     if out is not None:
         return out
@@ -205,9 +205,9 @@ def _record_batches(
     header: HeaderOptions | None,
 ) -> Iterator[Iterable[Sequence[bytes]]]:
     """Request batches from a data file, or from a seeded generator (without 'label')."""
-    from monogen import datafile
-    from monogen.output import open_input
-    from monogen.warmup import datafile_batches
+    from monogen.io import datafile
+    from monogen.io.output import open_input
+    from monogen.serving.warmup import datafile_batches
 
     if from_datafile is None:
         schema = resolve_schema(args, reporter).without_label()

@@ -40,7 +40,13 @@ import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO, NamedTuple, Protocol
 
-from monogen.compression import (
+from monogen.errors import (
+    CorruptRecordError,
+    HeaderOptionsError,
+    RecordTooLargeError,
+    TruncatedRecordError,
+)
+from monogen.io.compression import (
     READ_CHUNK,
     BinarySource,
     Compression,
@@ -48,12 +54,6 @@ from monogen.compression import (
     open_compressed_reader,
     peek,
     read_exact,
-)
-from monogen.errors import (
-    CorruptRecordError,
-    HeaderOptionsError,
-    RecordTooLargeError,
-    TruncatedRecordError,
 )
 
 U64 = struct.Struct("<Q")
@@ -478,7 +478,7 @@ def read(
 
 
 class BatchSource(Protocol):
-    """Anything with an endless ``batches()`` stream, e.g. ``monogen.generator.RecordGenerator``.
+    """Anything with an endless ``batches()`` stream (``gen.generator.RecordGenerator``).
 
     A batch is the records one data-file batch holds: ``batch_size`` serialized
     Examples or Instances, or a single serialized ExampleBatch.

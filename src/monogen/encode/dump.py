@@ -22,8 +22,8 @@ from typing import Any, BinaryIO
 from google.protobuf import json_format, text_format
 from google.protobuf.message import Message
 
-from monogen import datafile, tfrecord
-from monogen.generator import RecordGenerator
+from monogen.gen.generator import RecordGenerator
+from monogen.io import datafile, tfrecord
 
 NO_HEADER = datafile.HeaderOptions(sort_id=False)
 

@@ -17,9 +17,9 @@ from typing import cast
 import numpy as np
 from google.protobuf.descriptor import FieldDescriptor
 
-from monogen import fids
 from monogen.errors import SchemaError
-from monogen.featurelist import FeatureConf, FeatureList
+from monogen.gen import fids
+from monogen.gen.featurelist import FeatureConf, FeatureList
 from monogen.proto import line_id_pb2
 
 log = logging.getLogger(__name__)

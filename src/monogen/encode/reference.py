@@ -19,9 +19,9 @@ from collections.abc import Sequence
 import numpy as np
 from google.protobuf.message import Message
 
+from monogen.gen.sampling import BatchDraw, LineIdValues
+from monogen.gen.schema import DType, FeatureMeta, Schema
 from monogen.proto import example_pb2, feature_pb2, line_id_pb2, proto_parser_pb2
-from monogen.sampling import BatchDraw, LineIdValues
-from monogen.schema import DType, FeatureMeta, Schema
 
 LINE_ID_LIST = "__LINE_ID__"
 LABEL_LIST = "__LABEL__"

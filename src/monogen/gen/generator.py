@@ -19,10 +19,10 @@ from typing import Any, NamedTuple
 import numpy as np
 from google.protobuf.message import Message
 
-from monogen import messages, wire
+from monogen.encode import reference as messages
+from monogen.encode import wire
 from monogen.errors import SchemaError
-from monogen.proto import example_pb2, proto_parser_pb2
-from monogen.sampling import (
+from monogen.gen.sampling import (
     BatchDraw,
     LineIdPlan,
     SparsePlan,
@@ -30,7 +30,8 @@ from monogen.sampling import (
     draw_dense,
     warn_unfilled_dense,
 )
-from monogen.schema import Schema
+from monogen.gen.schema import Schema
+from monogen.proto import example_pb2, proto_parser_pb2
 
 DEFAULT_BATCH_SIZE = 64
 MAX_SEED = 2**63 - 1

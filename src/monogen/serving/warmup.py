@@ -28,12 +28,13 @@ from typing import BinaryIO
 
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped, unused-ignore]
 
-from monogen.datafile import DataRecord
 from monogen.errors import CorruptRecordError, SavedModelError, WarmupError
-from monogen.generator import DEFAULT_BATCH_SIZE, Variant
-from monogen.output import STDIO, open_output
+from monogen.gen.generator import DEFAULT_BATCH_SIZE, Variant
+from monogen.io.datafile import DataRecord
+from monogen.io.output import STDIO, open_output
+from monogen.io.tfrecord import TFRecordWriter
 from monogen.proto import prediction_log_pb2, tensor_pb2, types_pb2
-from monogen.savedmodel import (
+from monogen.serving.savedmodel import (
     DEFAULT_SIGNATURE,
     INPUT_VARIANTS,
     SINGLE_HEAD_OUTPUT,
@@ -44,7 +45,6 @@ from monogen.savedmodel import (
     string_input,
     variant_for_input,
 )
-from monogen.tfrecord import TFRecordWriter
 
 __all__ = [
     "ASSETS_EXTRA",

@@ -9,7 +9,7 @@ inspect`` renders it.
 What "sound" means, record by record:
 
 * framing: a TFRecord's length CRC and data CRC; a data file's header and length,
-  read with the header options given (``monogen.datafile.read`` semantics);
+  read with the header options given (``monogen.io.datafile.read`` semantics);
 * parsing: the payload parses as the record type (``FromString`` raises nothing)
   *and* the parsed message has no unknown field at its top level. protobuf parsing
   is lenient: the bytes of another message type usually parse without error, their
@@ -54,8 +54,11 @@ from typing import Any, NamedTuple
 from google.protobuf.message import DecodeError, Message
 from google.protobuf.unknown_fields import UnknownFieldSet
 
-from monogen import datafile
-from monogen.compression import (
+from monogen.errors import CorruptRecordError, MonogenError, SchemaError, TruncatedRecordError
+from monogen.gen.fids import HASH_BITS_V1, HASH_BITS_V2
+from monogen.gen.generator import Variant
+from monogen.io import datafile
+from monogen.io.compression import (
     GZIP_WBITS,
     SNIFF_OUTPUT_LIMIT,
     ZLIB_WBITS,
@@ -64,13 +67,10 @@ from monogen.compression import (
     open_compressed_reader,
     peek,
 )
-from monogen.datafile import DEFAULT_HEADER, HeaderOptions
-from monogen.errors import CorruptRecordError, MonogenError, SchemaError, TruncatedRecordError
-from monogen.fids import HASH_BITS_V1, HASH_BITS_V2
-from monogen.generator import Variant
+from monogen.io.datafile import DEFAULT_HEADER, HeaderOptions
+from monogen.io.tfrecord import FRAME_OVERHEAD, iter_frames, looks_like_tfrecord
 from monogen.proto import example_pb2, line_id_pb2, prediction_log_pb2, proto_parser_pb2
-from monogen.tfrecord import FRAME_OVERHEAD, iter_frames, looks_like_tfrecord
-from monogen.warmup import MAX_WARMUP_LOGS
+from monogen.serving.warmup import MAX_WARMUP_LOGS
 
 # How many leading records decide the record type, and are tried with other header
 # options when reading a data file fails.
@@ -146,7 +146,7 @@ _CANDIDATES: dict[FileFormat, tuple[RecordType, ...]] = {
     FileFormat.DATAFILE: (RecordType.INSTANCE, RecordType.EXAMPLE, RecordType.EXAMPLE_BATCH),
 }
 RECORD_VARIANTS = (RecordType.EXAMPLE, RecordType.INSTANCE, RecordType.EXAMPLE_BATCH)
-# The serving input that takes each record type (``monogen.generator.Variant.input_name``).
+# The serving input that takes each record type (``monogen.gen.generator.Variant.input_name``).
 INPUT_RECORD_TYPES = {
     "examples": RecordType.EXAMPLE,
     "instances": RecordType.INSTANCE,

@@ -5,7 +5,7 @@ whole model load on the first record it cannot use. Finding that out in producti
 is expensive, so this module does the same work beforehand, in two stages:
 
 * **checks** (``check_request``, ``WarmupCheck``), no TensorFlow needed: the model's
-  signatures come from ``monogen.savedmodel``, the records from ``monogen.tfrecord``,
+  signatures come from ``monogen.serving.savedmodel``, the records from ``monogen.io.tfrecord``,
   and each record is held to what TF Serving's loader and ``predict_util`` enforce —
   intact TFRecord framing, at most 1000 records, a parseable ``PredictionLog``
   carrying a ``predict_log``, a known signature (empty means ``serving_default``),
@@ -32,7 +32,7 @@ classify, regress and multi-inference logs are run by TF Serving but not checked
 here, so replay reports them rather than vouch for them.
 
 A distributed export base (``<base>/entry/<ts>``, ``<base>/ps_<i>/<ts>``, see
-``monogen.export_demo``) resolves to its entry: the servable that takes the
+``monogen.serving.export_demo``) resolves to its entry: the servable that takes the
 requests. The ps servables take uint64 fids and carry no warmup file.
 """
 
@@ -50,7 +50,6 @@ from typing import Any, BinaryIO
 from google.protobuf import unknown_fields
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped, unused-ignore]
 
-from monogen import export_demo
 from monogen.errors import (
     CorruptRecordError,
     SavedModelError,
@@ -58,8 +57,10 @@ from monogen.errors import (
     TruncatedRecordError,
     WarmupError,
 )
+from monogen.io.tfrecord import HEADER_SIZE, iter_frames, looks_like_tfrecord
 from monogen.proto import prediction_log_pb2, tensor_pb2, types_pb2
-from monogen.savedmodel import (
+from monogen.serving import export_demo
+from monogen.serving.savedmodel import (
     DEFAULT_SIGNATURE,
     SERVE_TAG,
     ModelSignatures,
@@ -68,8 +69,7 @@ from monogen.savedmodel import (
     read_signatures,
     resolve_model_dir,
 )
-from monogen.tfrecord import HEADER_SIZE, iter_frames, looks_like_tfrecord
-from monogen.warmup import ASSETS_EXTRA, MAX_WARMUP_LOGS, WARMUP_FILENAME
+from monogen.serving.warmup import ASSETS_EXTRA, MAX_WARMUP_LOGS, WARMUP_FILENAME
 
 __all__ = [
     "ENTRY_DIR",
@@ -243,7 +243,7 @@ def _shape_fits(shape: tuple[int, ...], spec: TensorSpec) -> bool:
 
 
 def _dtype_name(value: int) -> str:
-    # Same naming as monogen.savedmodel, so names compare equal for equal enums.
+    # Same naming as monogen.serving.savedmodel, so names compare equal for equal enums.
     try:
         return types_pb2.DataType.Name(value)
     except ValueError:

@@ -77,9 +77,8 @@ from typing import Protocol
 import numpy as np
 from google.protobuf.descriptor import FieldDescriptor
 
-from monogen import messages
-from monogen.proto import line_id_pb2
-from monogen.sampling import (
+from monogen.encode import reference as messages
+from monogen.gen.sampling import (
     MAX_SEQUENCE_FIDS,
     BatchDraw,
     LineIdValues,
@@ -88,7 +87,8 @@ from monogen.sampling import (
     SparseKind,
     SparseSpec,
 )
-from monogen.schema import DType, FeatureMeta, Schema, line_id_field
+from monogen.gen.schema import DType, FeatureMeta, Schema, line_id_field
+from monogen.proto import line_id_pb2
 
 __all__ = [
     "CellTable",

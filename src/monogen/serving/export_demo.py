@@ -6,7 +6,7 @@ parameter-server (ps) shards. This module does the same without Monolith, so the
 warmup files and requests monogen generates have a real model to be served by.
 
 This is the only monogen module that uses TensorFlow (the ``tf`` extra), and it
-imports it inside functions: ``import monogen.export_demo`` stays TensorFlow-free
+imports it inside functions: ``import monogen.serving.export_demo`` stays TensorFlow-free
 and ``require_tensorflow`` turns a missing install into a one-line error.
 
 The model (Monolith's ``TestFFMModel``)
@@ -93,17 +93,17 @@ from typing import Any
 import numpy as np
 from google.protobuf import descriptor_pb2
 
-from monogen import fids
 from monogen.errors import (
     ExportOptionsError,
     MonogenError,
     OutputExistsError,
     TensorFlowMissingError,
 )
-from monogen.generator import RecordGenerator, Variant
+from monogen.gen import fids
+from monogen.gen.generator import RecordGenerator, Variant
+from monogen.gen.schema import Schema
 from monogen.proto import proto_parser_pb2
-from monogen.savedmodel import DEFAULT_SIGNATURE
-from monogen.schema import Schema
+from monogen.serving.savedmodel import DEFAULT_SIGNATURE
 
 INSTALL_HINT = "pip install 'monogen[tf]'"
 

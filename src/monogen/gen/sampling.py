@@ -19,8 +19,8 @@ from typing import overload
 import numpy as np
 from google.protobuf.descriptor import FieldDescriptor
 
-from monogen import fids
-from monogen.schema import (
+from monogen.gen import fids
+from monogen.gen.schema import (
     ITEM_ID_SLOT,
     SINGLE_FID_SLOTS,
     USER_ID_SLOT,

@@ -29,7 +29,7 @@ from pathlib import Path
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped, unused-ignore]
 
 from monogen.errors import SavedModelError
-from monogen.generator import Variant
+from monogen.gen.generator import Variant
 from monogen.proto import meta_graph_pb2, saved_model_pb2, tensor_shape_pb2, types_pb2
 
 SAVED_MODEL_PB = "saved_model.pb"

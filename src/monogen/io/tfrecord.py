@@ -12,7 +12,7 @@ needs a seekable file (stdin and stdout pipes work) nor holds the whole file.
 
 Whole-stream GZIP or ZLIB compression matches TensorFlow's
 ``compression_type="GZIP"`` / ``"ZLIB"``; the codec layer lives in
-``monogen.compression`` (shared with the data-file format), this module only frames.
+``monogen.io.compression`` (shared with the data-file format), this module only frames.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import BinaryIO, NamedTuple
 
 from crc32c import crc32c
 
-from monogen.compression import Compression, StreamWriter, open_compressed_reader, read_exact
 from monogen.errors import CorruptRecordError, TruncatedRecordError
+from monogen.io.compression import Compression, StreamWriter, open_compressed_reader, read_exact
 
 __all__ = [
     "Compression",
