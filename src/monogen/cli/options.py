@@ -142,7 +142,8 @@ req_time_option = click.option(
     "--req-time",
     type=click.IntRange(min=0),
     envvar=env("req_time"),
-    help="LineId req_time in epoch seconds (default: now). Fix it for reproducible output.",
+    help="LineId req_time in epoch seconds (default: SOURCE_DATE_EPOCH when set, else a "
+    "time derived from the seed, so --seed alone repeats a run).",
 )
 quiet_option = click.option(
     "-q", "--quiet", is_flag=True, help="Print nothing on stderr except errors."

@@ -6,13 +6,28 @@ draws to an encoder, so memory is bounded by one batch however many records are
 asked for. Two encoders give the same bytes from the same draws: ``wire`` (the
 default: records laid out as wire bytes with numpy) and ``protobuf`` (one message
 per record, ``messages``: the reference the other is tested against).
+
+Randomness is keyed by batch: batch *i* draws from its own ``PCG64`` stream,
+seeded by ``SeedSequence(seed, spawn_key=(i,))``, and always draws a whole batch,
+so its records depend only on the seed, *i* and the options. A run cut into
+shards, processes or machines, a shorter ``count`` or a single shard regenerated
+alone therefore all give the same bytes.
+
+Why the streams do not overlap: ``SeedSequence`` hashes the seed and the key
+together (every input bit affects every output bit) into PCG64's 128-bit state
+and its stream increment, so each batch starts at an effectively random point of
+a 2**128 period. For n streams of L draws each, the chance that any two overlap
+is about n**2 * L / 2**128: a billion batches (2**30) of a million draws (2**20)
+each stay below 2**-48. The derived req_time comes from the root sequence, whose
+state differs from all of its spawned children's.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import secrets
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -35,6 +50,11 @@ from monogen.proto import example_pb2, proto_parser_pb2
 
 DEFAULT_BATCH_SIZE = 64
 MAX_SEED = 2**63 - 1
+# Reproducible-build tools set this to the time a build should claim (seconds since epoch).
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+# req_time derived from a seed falls in the year 2024 (UTC), a plausible request time.
+DERIVED_REQ_TIME_START = 1_704_067_200
+DERIVED_REQ_TIME_SPAN = 366 * 24 * 3600
 
 
 class Variant(str, Enum):
@@ -110,11 +130,47 @@ def fresh_seed() -> int:
     return secrets.randbelow(MAX_SEED)
 
 
+def batch_rng(seed: int, index: int) -> np.random.Generator:
+    """Batch ``index``'s own stream: PCG64 seeded by ``SeedSequence(seed, spawn_key=(index,))``.
+
+    This is the stream ``SeedSequence(seed).spawn(n)[index]`` would give (the
+    module docstring says why distinct batches' streams do not overlap).
+    """
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index,))))
+
+
+def resolve_req_time(
+    seed: int, req_time: int | None = None, *, environ: Mapping[str, str] = os.environ
+) -> int:
+    """The LineId req_time of a run: given, else ``SOURCE_DATE_EPOCH``, else from the seed.
+
+    Never the wall clock, so a seed alone repeats a run byte for byte. The derived
+    value is a second of 2024 drawn from the root ``SeedSequence(seed)``, whose
+    state is not that of any batch (batches are its spawned children).
+    """
+    if req_time is not None:
+        return req_time
+    text = environ.get(SOURCE_DATE_EPOCH)
+    if text is not None and text.strip():
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise SchemaError(f"{SOURCE_DATE_EPOCH}={text!r} is not a time in epoch seconds")
+        return value
+    state = np.random.SeedSequence(seed).generate_state(1, np.uint64)
+    offset = int(state[0]) % DERIVED_REQ_TIME_SPAN
+    return DERIVED_REQ_TIME_START + offset
+
+
 class RecordGenerator:
     """Reproducible records of one variant: same schema, options and seed give the same bytes.
 
     A *batch* is what one warmup request or one data-file batch holds:
     ``batch_size`` Examples or Instances, or one ExampleBatch of ``batch_size`` rows.
+    ``first_batch`` is the index of the first batch drawn: a shard that starts at
+    batch *i* passes *i* and gets the same records as a run from 0 at that point.
     """
 
     def __init__(
@@ -128,6 +184,7 @@ class RecordGenerator:
         req_time: int | None = None,
         actions: Sequence[int] | None = None,
         encoder: str = WIRE,
+        first_batch: int = 0,
     ) -> None:
         if batch_size < 1:
             raise SchemaError(f"batch size must be >= 1, not {batch_size}")
@@ -142,8 +199,11 @@ class RecordGenerator:
         self.seed = seed
         self.batch_size = batch_size
         self.drop_rate = drop_rate
-        self.req_time = int(time.time()) if req_time is None else req_time
-        self._rng = np.random.default_rng(seed)
+        if first_batch < 0:
+            raise SchemaError(f"first batch must be >= 0, not {first_batch}")
+        self.first_batch = first_batch
+        self.req_time = resolve_req_time(seed, req_time)
+        self.actions = None if actions is None else tuple(actions)
         self._line_id = LineIdPlan.build(schema.extra, req_time=self.req_time, actions=actions)
         self.encoder = encoder
         codec = _CODECS[self.variant]
@@ -162,39 +222,43 @@ class RecordGenerator:
             )
         return SparsePlan([]), SparsePlan([SparseSpec.example(m) for m in schema.sparse])
 
-    def draw(self, n: int) -> BatchDraw:
-        """Draw ``n`` rows; the order of draws is fixed so that output is reproducible."""
-        rng, schema = self._rng, self.schema
+    def draw(self, index: int) -> BatchDraw:
+        """Every random value of batch ``index``, from the batch's own stream in a fixed order.
+
+        A whole batch is always drawn; callers that need fewer records cut the
+        encoded batch, so a short batch is a prefix of the full one.
+        """
+        rng, schema, n = batch_rng(self.seed, index), self.schema, self.batch_size
         fidv1 = self._fidv1_plan.draw_rows(rng, n)
         sparse = self._sparse_plan.draw(rng, n, drop_rate=self.drop_rate)
         dense = tuple(draw_dense(rng, meta, n) for meta in schema.dense)
-        labels = self._draw_labels(n)
+        labels = self._draw_labels(rng, n)
         return BatchDraw(n, sparse, fidv1, dense, labels, self._line_id.draw(rng, n))
 
-    def _draw_labels(self, n: int) -> np.ndarray:
+    def _draw_labels(self, rng: np.random.Generator, n: int) -> np.ndarray:
         shape = self.schema.label_shape
         if self.variant is Variant.EXAMPLE_BATCH and shape is None:
             return (np.arange(n, dtype=np.float32) % 2).reshape(n, 1)
-        return self._rng.integers(0, 2, size=(n, shape or 1)).astype(np.float32)
+        return rng.integers(0, 2, size=(n, shape or 1)).astype(np.float32)
 
-    def batch_messages(self, rows: int | None = None) -> Sequence[Message]:
-        """One batch as messages (``rows`` defaults to the batch size)."""
-        return self._build(self.schema, self.draw(rows or self.batch_size))
+    def batch_messages(self, index: int | None = None) -> Sequence[Message]:
+        """Batch ``index`` (by default the first this generator draws) as messages."""
+        return self._build(self.schema, self.draw(self.first_batch if index is None else index))
 
     def batches(self) -> Iterator[list[bytes]]:
-        """An endless stream of serialized batches."""
-        while True:
-            yield self._serialize(self.draw(self.batch_size))
+        """An endless stream of serialized batches, from ``first_batch`` on."""
+        for index in itertools.count(self.first_batch):
+            yield self._serialize(self.draw(index))
 
     def records(self, count: int) -> Iterator[Message]:
         """``count`` records: Examples or Instances, or ExampleBatches of ``batch_size`` rows."""
-        for rows in self._batch_rows(count):
-            yield from self.batch_messages(rows)
+        for index, keep in self._batch_spans(count):
+            yield from self.batch_messages(index)[:keep]
 
     def serialized_records(self, count: int) -> Iterator[bytes]:
         """The bytes of ``records(count)``, made by the selected encoder."""
-        for rows in self._batch_rows(count):
-            yield from self._serialize(self.draw(rows))
+        for index, keep in self._batch_spans(count):
+            yield from self._serialize(self.draw(index))[:keep]
 
     def _serialize(self, draw: BatchDraw) -> list[bytes]:
         """A draw's records as bytes, by the selected encoder."""
@@ -202,12 +266,16 @@ class RecordGenerator:
             return self._encode(draw)
         return messages.serialize(self._build(self.schema, draw))
 
-    def _batch_rows(self, count: int) -> Iterator[int]:
-        """Rows per batch for ``count`` records: whole batches, the last one short."""
-        if self.variant is Variant.EXAMPLE_BATCH:
-            yield from (self.batch_size for _ in range(count))
-            return
-        remaining = count
-        while remaining > 0:
-            yield min(remaining, self.batch_size)
-            remaining -= self.batch_size
+    def _batch_spans(self, count: int) -> Iterator[tuple[int, int]]:
+        """``(batch index, records kept)`` for ``count`` records: whole batches, the last cut."""
+        per_batch = self.records_per_batch
+        for index in itertools.count(self.first_batch):
+            if count <= 0:
+                return
+            yield index, min(count, per_batch)
+            count -= per_batch
+
+    @property
+    def records_per_batch(self) -> int:
+        """Serialized records in one batch: one ExampleBatch, else ``batch_size`` rows."""
+        return 1 if self.variant is Variant.EXAMPLE_BATCH else self.batch_size
