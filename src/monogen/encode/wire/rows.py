@@ -1,0 +1,373 @@
+"""The row assembler: a batch's records built as rows of one byte matrix, plus cell templates.
+
+Every record is a row of a byte matrix whose columns are blocks (``Rows``):
+constant bytes, fixed-width data (dense values, labels), and ragged blocks that
+carry a mask of which bytes count. Dropping the masked-out bytes (one boolean index
+over the whole matrix) leaves the records back to back.
+
+The sparse features are one ragged block of cells of equal width, one per
+(row, feature): a template chosen by the feature and its state (dropped, or kept
+with k fids), with the fids written into a fixed slot of the cell (``CellTable``).
+
+Parts whose width never changes (a float dense feature, the labels) are encoded
+once per schema by the same generic code with zero values; the batch then only
+appends the values' bytes to that prefix (``FixedField``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+
+from monogen.encode.wire.primitives import (
+    FID_BYTES,
+    LENGTH_DELIMITED,
+    as_bytes,
+    prefix_mask,
+    tag,
+    u8,
+    varint,
+    varints,
+)
+from monogen.gen.sampling import SparseBlock
+
+# A ragged block at least this wide per row is compacted on its own: copying it into a
+# shared matrix would cost more than joining one more piece per row.
+ALONE_WIDTH = 1024
+
+
+def _stands_alone(block: _Block) -> bool:
+    return block.mask is not None and block.width >= ALONE_WIDTH
+
+
+def _split(blob: bytes, offsets: list[int]) -> list[bytes]:
+    """``blob`` cut at ``offsets`` (n + 1 of them)."""
+    return [blob[a:b] for a, b in pairwise(offsets)]
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass
+class _Block:
+    """Columns of a ``Rows``.
+
+    ``data`` is ``bytes`` that every row shares, or a ``(rows, width)`` array; a
+    ``mask`` picks each row's bytes out of a ragged block, whose row lengths are
+    ``lengths``. A block of ``pieces`` instead holds each row's bytes as an object.
+    """
+
+    data: np.ndarray | bytes
+    mask: np.ndarray | None = None
+    lengths: np.ndarray | None = None
+    pieces: list[bytes] | None = None
+
+    @property
+    def is_const(self) -> bool:
+        return isinstance(self.data, bytes) and self.pieces is None
+
+    @property
+    def width(self) -> int:
+        return len(self.data) if isinstance(self.data, bytes) else int(self.data.shape[-1])
+
+
+class Rows:
+    """``rows`` byte strings built left to right from blocks, then assembled at once.
+
+    Lengths are tracked as a constant plus, once any block is ragged, a per-row
+    array, so a parent message can prefix each row with its length (``wrap``).
+    Constant bytes are gathered in a buffer until the next block of another kind.
+    """
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.blocks: list[_Block] = []
+        self.fixed_length = 0
+        self.row_lengths: np.ndarray | None = None
+        self._pending = bytearray()
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Each row's length in bytes."""
+        extra = self.row_lengths if self.row_lengths is not None else 0
+        return np.full(self.rows, self.fixed_length, dtype=np.int64) + extra
+
+    def const(self, data: bytes) -> None:
+        """The same bytes on every row."""
+        self._pending += data
+        self.fixed_length += len(data)
+
+    def fixed(self, data: np.ndarray) -> None:
+        """``(rows, width)`` bytes, all of them part of each row."""
+        if data.shape[1]:
+            self._push(_Block(data))
+            self.fixed_length += data.shape[1]
+
+    def masked(self, data: np.ndarray, mask: np.ndarray, lengths: np.ndarray) -> None:
+        """``(rows, width)`` bytes of which ``mask`` picks each row's (``lengths`` of them)."""
+        if (lengths == data.shape[1]).all():
+            self.fixed(data)
+        elif data.shape[1]:
+            self._push(_Block(data, mask, lengths))
+            self._add_lengths(lengths)
+
+    def pieces(self, pieces: list[bytes], lengths: np.ndarray | None = None) -> None:
+        """Row i gets ``pieces[i]`` (``lengths``: their lengths, if known)."""
+        if lengths is None:
+            lengths = np.array([len(p) for p in pieces], dtype=np.int64)
+        self._push(_Block(b"", lengths=lengths, pieces=pieces))
+        self._add_lengths(lengths)
+
+    def varint(self, values: np.ndarray) -> None:
+        """One varint per row, e.g. a length prefix."""
+        first = int(values[0])
+        if (values == first).all():
+            self.const(varint(first))
+            return
+        data, lengths = varints(values)
+        self.masked(data, prefix_mask(lengths, data.shape[1]), lengths)
+
+    def extend(self, other: Rows) -> None:
+        """Append ``other``'s bytes to each row."""
+        for block in other.blocks:
+            if block.is_const and isinstance(block.data, bytes):
+                self._pending += block.data
+            else:
+                self._push(block)
+        self._pending += other._pending
+        self.fixed_length += other.fixed_length
+        if other.row_lengths is not None:
+            self._add_lengths(other.row_lengths)
+
+    def wrap(self, field: int) -> Rows:
+        """These rows, each as a length-delimited field ``field`` of a parent message."""
+        out = Rows(self.rows)
+        out.const(tag(field, LENGTH_DELIMITED))
+        if self.row_lengths is None:
+            out.const(varint(self.fixed_length))
+        else:
+            out.varint(self.lengths)
+        out.extend(self)
+        return out
+
+    def _push(self, block: _Block) -> None:
+        if self._pending:
+            self.blocks.append(_Block(bytes(self._pending)))
+            self._pending = bytearray()
+        self.blocks.append(block)
+
+    def _add_lengths(self, lengths: np.ndarray) -> None:
+        self.row_lengths = lengths if self.row_lengths is None else self.row_lengths + lengths
+
+    # -- assembly -------------------------------------------------------------------
+
+    def to_list(self) -> list[bytes]:
+        """Each row's bytes."""
+        segments = self._segments()
+        first, last = segments[0], segments[-1]
+        if len(segments) == 2 and isinstance(last, tuple):  # the usual records: in one pass
+            blob, offsets = last
+            if isinstance(first, tuple):
+                head, cuts = first
+                pairs = zip(cuts, cuts[1:], offsets, offsets[1:], strict=False)
+                return [head[a:b] + blob[c:d] for a, b, c, d in pairs]
+            return [p + blob[a:b] for p, a, b in zip(first, offsets, offsets[1:], strict=False)]
+        rows = [segment if isinstance(segment, list) else _split(*segment) for segment in segments]
+        if len(rows) == 1:
+            return rows[0]
+        return [b"".join(parts) for parts in zip(*rows, strict=True)]
+
+    def to_bytes(self) -> bytes:
+        """All rows back to back."""
+        segments = self._segments(alone=False)
+        if len(segments) == 1 and isinstance(segments[0], tuple):
+            return segments[0][0]
+        rows = [segment if isinstance(segment, list) else _split(*segment) for segment in segments]
+        return b"".join(b"".join(parts) for parts in zip(*rows, strict=True))
+
+    def _segments(self, *, alone: bool = True) -> list[tuple[bytes, list[int]] | list[bytes]]:
+        """Runs of matrix blocks, each compacted at once into (blob, row offsets), and
+        blocks of pieces. With ``alone``, wide ragged blocks are runs of their own
+        (worth it when rows are cut apart anyway)."""
+        blocks = self.blocks + ([_Block(bytes(self._pending))] if self._pending else [])
+        segments: list[tuple[bytes, list[int]] | list[bytes]] = []
+        run: list[_Block] = []
+        for block in blocks:
+            if block.pieces is None and not (alone and _stands_alone(block)):
+                run.append(block)
+                continue
+            if run:
+                segments.append(self._compact(run))
+                run = []
+            segments.append(block.pieces if block.pieces is not None else self._compact([block]))
+        if run or not segments:
+            segments.append(self._compact(run))
+        return segments
+
+    def _compact(self, blocks: list[_Block]) -> tuple[bytes, list[int]]:
+        """Lay the blocks side by side in one matrix, then keep the masked-in bytes."""
+        rows = self.rows
+        only = blocks[0] if len(blocks) == 1 else None
+        if only is not None and only.mask is not None and only.lengths is not None:
+            offsets = np.zeros(rows + 1, dtype=np.int64)  # compacted where it is, uncopied
+            np.cumsum(only.lengths, out=offsets[1:])
+            assert isinstance(only.data, np.ndarray)
+            return only.data[only.mask].tobytes(), offsets.tolist()
+        width = sum(b.width for b in blocks)
+        matrix = np.empty((rows, width), dtype=np.uint8)
+        ragged = [b for b in blocks if b.mask is not None]
+        mask = np.ones((rows, width), dtype=bool) if ragged else None
+        lengths = np.full(rows, width - sum(b.width for b in ragged), dtype=np.int64)
+        at = 0
+        for block in blocks:
+            end = at + block.width
+            matrix[:, at:end] = u8(block.data) if isinstance(block.data, bytes) else block.data
+            if mask is not None and block.mask is not None and block.lengths is not None:
+                mask[:, at:end] = block.mask
+                lengths += block.lengths
+            at = end
+        offsets = np.zeros(rows + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = matrix[mask] if mask is not None else matrix
+        return flat.tobytes(), offsets.tolist()
+
+
+class FixedField:
+    """A part of a record that is a constant prefix, then the values' bytes.
+
+    The prefix comes from the generic encoder run on one row of zeros (once per
+    value count), so the two cannot disagree; per batch only the values are converted.
+    """
+
+    def __init__(self, generic: Callable[[np.ndarray], Rows], dtype: str) -> None:
+        self.generic = generic
+        self.dtype = dtype
+        self.prefixes: dict[int, bytes] = {}
+
+    def add(self, rows: Rows, values: np.ndarray) -> None:
+        """Append each row's field to ``rows``."""
+        count = values.shape[1]
+        prefix = self.prefixes.get(count)
+        if prefix is None:
+            zeros = np.zeros((1, count), dtype=self.dtype)
+            whole = self.generic(zeros).to_bytes()
+            prefix = self.prefixes[count] = whole[: len(whole) - zeros.nbytes]
+        rows.const(prefix)
+        rows.fixed(as_bytes(values, self.dtype))
+
+
+class DenseField:
+    """A dense feature's part of a record: ``FixedField`` for floats, else generic;
+    ``unfilled`` (the same on every row) when the dtype is not generated."""
+
+    def __init__(
+        self, generic: Callable[[np.ndarray], Rows], dtype: str | None, unfilled: bytes
+    ) -> None:
+        self.generic = generic
+        self.fixed = FixedField(generic, dtype) if dtype is not None else None
+        self.unfilled = unfilled
+
+    def add(self, rows: Rows, values: np.ndarray | None) -> None:
+        if values is None:
+            rows.const(self.unfilled)
+        elif self.fixed is not None:
+            self.fixed.add(rows, values)
+        else:
+            rows.extend(self.generic(values))
+
+
+# --------------------------------------------------------------------------- sparse cells
+
+
+Cell = tuple[bytes, int, bytes]  # (head, fid count, tail)
+
+
+@dataclass(frozen=True)
+class CellTable:
+    """Templates of a sparse feature's bytes in one record (or one ExampleBatch row).
+
+    A cell is ``head | fid slots | tail``; the template of (feature f, state s)
+    holds the head right-aligned and the tail left-aligned, with zeros for the fids.
+    State 0 is "dropped", state 1 + k "kept with k fids"; ``mask`` marks the bytes
+    each template really has, ``length`` counts them (fids included).
+    """
+
+    templates: np.ndarray  # (features * states, width) uint8
+    mask: np.ndarray  # (features * states, width) bool
+    length: np.ndarray  # (features * states,) int64
+    states: int
+    head_width: int
+    max_fids: int
+
+    @classmethod
+    def build(cls, cells: Sequence[Sequence[Cell | None]], max_fids: int) -> CellTable:
+        """``cells[f][s]``; None for a state that never occurs."""
+        states = len(cells[0]) if cells else 0
+        flat = [c or (b"", 0, b"") for per_feature in cells for c in per_feature]
+        head_width = max((len(head) for head, _, _ in flat), default=0)
+        tail_width = max((len(tail) for _, _, tail in flat), default=0)
+        fid_width = FID_BYTES * max_fids
+        width = head_width + fid_width + tail_width
+        blank = bytes(width)
+        templates = np.frombuffer(
+            b"".join(
+                blank[: head_width - len(head)]
+                + head
+                + blank[:fid_width]
+                + tail.ljust(tail_width, b"\0")
+                for head, _, tail in flat
+            ),
+            dtype=np.uint8,
+        ).reshape(len(flat), width)
+        heads = np.array([len(head) for head, _, _ in flat], dtype=np.int64)
+        fids = np.array([k for _, k, _ in flat], dtype=np.int64)
+        tails = np.array([len(tail) for _, _, tail in flat], dtype=np.int64)
+        column = np.arange(width)
+        after = head_width + fid_width
+        mask = (column >= head_width - heads[:, None]) & (
+            column < head_width + FID_BYTES * fids[:, None]
+        )
+        mask |= (column >= after) & (column < after + tails[:, None])
+        length = heads + FID_BYTES * fids + tails
+        return cls(templates.copy(), mask, length, states, head_width, max_fids)
+
+    def rows(self, codes: np.ndarray, slots: np.ndarray) -> Rows:
+        """One row per row of ``codes`` (template indices), its cells side by side, with
+        ``slots`` (``codes.shape + (max_fids,)`` fids) written into their places."""
+        codes = np.ascontiguousarray(codes)  # np.take is much faster than fancy indexing
+        cells = np.take(self.templates, codes, axis=0)
+        fid_bytes = slots.view(np.uint8).reshape(*codes.shape, FID_BYTES * self.max_fids)
+        cells[..., self.head_width : self.head_width + fid_bytes.shape[-1]] = fid_bytes
+        mask = np.take(self.mask, codes, axis=0)
+        n = len(codes)
+        rows = Rows(n)
+        rows.masked(
+            cells.reshape(n, -1), mask.reshape(n, -1), np.take(self.length, codes).sum(axis=1)
+        )
+        return rows
+
+
+def split_cell(message: bytes, fids: int, tail: bytes) -> Cell:
+    """(head, fids, tail) of a message whose ``fids`` zeroed fids sit just before ``tail``."""
+    return message[: len(message) - len(tail) - FID_BYTES * fids], fids, tail
+
+
+def fid_slots(block: SparseBlock, max_fids: int) -> np.ndarray:
+    """``(features, rows, max_fids)`` uint64: each cell's fids in its first slots."""
+    slots = np.zeros((*block.counts.shape, max_fids), dtype=np.uint64)
+    if max_fids == 1:
+        slots.reshape(-1)[block.counts.reshape(-1).astype(bool)] = block.fids
+    else:
+        slots[np.arange(max_fids) < block.counts[:, :, None]] = block.fids
+    return slots
+
+
+def sparse_state(block: SparseBlock, *, dropped_matters: bool) -> np.ndarray:
+    """0 for a dropped cell, 1 + k for a cell with k fids."""
+    state = block.counts + 1
+    if dropped_matters:
+        state *= block.present
+    return state
