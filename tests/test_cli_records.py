@@ -187,7 +187,7 @@ def test_malformed_feature_list_names_file_and_line(runner: CliRunner, tmp_path:
     out = tmp_path / "out.bin"
     result = run(runner, "example", "--feature-list", str(fl), "-o", str(out))
     assert result.exit_code == 1
-    assert f"Error: {fl}:2: bad value for slot: invalid literal for int()" in result.stderr
+    assert result.stderr == f"Error: {fl}:2: slot: 'two' is not an integer\n"
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [fl]  # no temporary file left either
 

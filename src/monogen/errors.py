@@ -31,6 +31,13 @@ class FeatureListError(SchemaError):
     exit_code = 1
 
 
+class UnknownFeatureError(FeatureListError, KeyError):
+    """A feature list has no feature of that name or slot."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
 class SlotError(SchemaError):
     """A slot is outside the range its fid version can encode."""
 
