@@ -17,9 +17,9 @@ from typing import cast
 import numpy as np
 from google.protobuf.descriptor import FieldDescriptor
 
-from monogen.errors import SchemaError
+from monogen.errors import FeatureListError, SchemaError
 from monogen.gen import fids
-from monogen.gen.featurelist import FeatureConf, FeatureList
+from monogen.gen.featurelist import Feature, FeatureList
 from monogen.proto import line_id_pb2
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,8 @@ class FeatureMeta:
     slot: int | None = None
     shape: int = 1
     dtype: DType = DType.FLOAT32
-    conf: FeatureConf | None = None
+    # The feature-list entry; left out of equality and hashing (it is a mutable record).
+    conf: Feature | None = field(default=None, compare=False)
 
     @property
     def is_sparse(self) -> bool:
@@ -133,7 +134,7 @@ class FeatureMeta:
         slot: int | None = None,
         shape: int | None = None,
         dtype: str | DType | np.dtype | None = None,
-        conf: FeatureConf | None = None,
+        conf: Feature | None = None,
     ) -> FeatureMeta:
         """Apply the defaults of the original ``FeatureMeta``: shape and dtype from the kind."""
         if shape is None:
@@ -257,6 +258,8 @@ class Schema:
     extra: tuple[ExtraSpec, ...] = ()
     feature_list: FeatureList | None = field(default=None, compare=False)
     missing_from_feature_list: tuple[str, ...] = ()
+    # False when fidv2 was chosen on purpose, even empty (a list of fid-v1 features only).
+    instance_columns_from_sparse: bool = True
 
     @classmethod
     def build(
@@ -319,7 +322,9 @@ class Schema:
     @property
     def instance_columns(self) -> tuple[FeatureMeta, ...]:
         """Instance fid-v2 columns: ``fidv2`` when given, else the sparse features."""
-        return self.fidv2 or self.sparse
+        if self.fidv2 or not self.instance_columns_from_sparse:
+            return self.fidv2
+        return self.sparse
 
     def without_label(self) -> Schema:
         """The schema minus a dense ``label`` (warmup requests carry no labels)."""
@@ -380,9 +385,7 @@ def schema_from_inputs(
     if not (names or v1 or fidv2 or dense):
         if feature_list is None:
             return default_schema(), True
-        names = list(feature_list.features)
-        if not names:
-            raise SchemaError(f"{feature_list.path}: the feature list defines no features")
+        return feature_list_schema(feature_list, dense=dense, extra=extra), False
     schema = Schema.build(
         sparse=names,
         fidv1_slots=v1,
@@ -392,3 +395,32 @@ def schema_from_inputs(
         feature_list=feature_list,
     )
     return schema, False
+
+
+def feature_list_schema(
+    feature_list: FeatureList,
+    *,
+    dense: Sequence[str | DenseSpec] = (),
+    extra: Sequence[str | ExtraSpec] = (),
+) -> Schema:
+    """Every feature of the list, each on the slot the list gives it.
+
+    Example and ExampleBatch carry them all as fid v2. An Instance carries the
+    fid-v1 features (slot up to 1023, no ``feature_version=2``) in ``Instance.fid``,
+    one entry per slot since features of a list may share one, and the fid-v2
+    features as feature columns.
+    """
+    features = list(feature_list)
+    if not features:
+        raise FeatureListError(f"{feature_list.path}: the feature list defines no features")
+    v1_slots = dict.fromkeys(f.slot for f in features if f.slot is not None and f.fid_version == 1)
+    v2_names = [f.feature_name or "" for f in features if f.fid_version == 2]
+    schema = Schema.build(
+        sparse=list(feature_list.features),
+        fidv1_slots=list(v1_slots),
+        fidv2=v2_names,
+        dense=dense,
+        extra=extra,
+        feature_list=feature_list,
+    )
+    return replace(schema, instance_columns_from_sparse=False)
