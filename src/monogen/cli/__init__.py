@@ -28,7 +28,16 @@ class CliError(click.ClickException):
 
 
 class MonogenGroup(click.Group):
-    """Turns every ``MonogenError`` into ``Error: <message>`` and its exit status."""
+    """Turns every ``MonogenError`` into ``Error: <message>`` and its exit status.
+
+    Each command added gets its options' MONOGEN_* variables and ``--config``.
+    """
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        from monogen.cli.options import attach_settings
+
+        attach_settings(cmd)
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

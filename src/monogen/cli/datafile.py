@@ -11,7 +11,6 @@ from monogen.cli.common import make_generator, start
 from monogen.cli.options import (
     SchemaArgs,
     batch_size_option,
-    env,
     force_option,
     header_options,
     out_option,
@@ -39,7 +38,6 @@ COMPRESSIONS = ("none", "gzip", "zlib")
     type=click.IntRange(min=1),
     default=DEFAULT_NUM_BATCH,
     show_default=True,
-    envvar=env("num_batch"),
     help="Batches to write: --batch-size Examples or Instances each, or one ExampleBatch.",
 )
 @variant_option(DEFAULT_VARIANT)
@@ -47,7 +45,6 @@ COMPRESSIONS = ("none", "gzip", "zlib")
 @header_options(reading=False)
 @click.option(
     "--source",
-    envvar=env("source"),
     help="Data source name whose Java hash goes into the lagrangex header (needs --lagrangex).",
 )
 @click.option(
@@ -55,7 +52,6 @@ COMPRESSIONS = ("none", "gzip", "zlib")
     type=click.Choice(COMPRESSIONS, case_sensitive=False),
     default="none",
     show_default=True,
-    envvar=env("compression"),
     help="Compress the whole file (Monolith's reader accepts gzip and zlib files).",
 )
 @schema_options(drop_rate=DEFAULT_DROP_RATE)

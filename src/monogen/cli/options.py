@@ -1,8 +1,9 @@
 """Options shared by several commands, each defined once as a decorator.
 
 Every option also reads an environment variable ``MONOGEN_<NAME>`` and a key of
-the ``--config`` TOML file; click applies the precedence flag > environment >
-config file (its ``default_map``) > default.
+the ``--config`` TOML file, both derived from its long name (``attach_settings``);
+click applies the precedence flag > environment > config file (its
+``default_map``) > default.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from monogen.config import Kind, Setting
+
 if TYPE_CHECKING:
     from monogen.io.datafile import HeaderOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 ENV_PREFIX = "MONOGEN_"
+# click's exit status for a usage error; a bad config file is one.
+USAGE_EXIT = 2
 VARIANTS = ("example", "instance", "example_batch", "examplebatch")
 
 
@@ -34,35 +39,99 @@ def compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
+# --------------------------------------------------------------------------- settings
+#
+# Every option of every command gets its environment variable and config key from
+# its long name, when the command joins the ``monogen`` group (``attach_settings``):
+# ``--batch-size`` reads MONOGEN_BATCH_SIZE and the config key ``batch_size``. An
+# option added to any command is covered without naming it anywhere. The exceptions:
+# ``--config`` has a variable (MONOGEN_CONFIG) but no key, ``-h/--help`` has neither,
+# and positional arguments (files to read, fids to decode) are data, not settings.
+
+CONFIG = "config"
+
+
+def long_name(param: click.Parameter) -> str | None:
+    """``--batch-size`` -> ``batch_size``: the option's variable and config key, unprefixed."""
+    if not isinstance(param, click.Option):
+        return None
+    flag = next((o for o in param.opts if o.startswith("--")), None)
+    return flag[2:].replace("-", "_") if flag else None
+
+
+def _kind(option: click.Option) -> Kind:
+    if option.multiple:
+        return Kind.STRINGS
+    if option.is_flag or isinstance(option.type, click.types.BoolParamType):
+        return Kind.BOOL
+    if isinstance(option.type, click.types.IntParamType):
+        return Kind.INT
+    if isinstance(option.type, click.types.FloatParamType):
+        return Kind.NUMBER
+    return Kind.STRING
+
+
+def settings_of(command: click.Command) -> dict[str, Setting]:
+    """A command's config keys, each with the parameter it sets and the kind it takes."""
+    settings = {}
+    for param in command.params:
+        key = long_name(param)
+        if key is None or key == CONFIG or not isinstance(param, click.Option):
+            continue
+        is_path = isinstance(param.type, click.Path)
+        settings[key] = Setting(param.name or key, _kind(param), is_path=is_path)
+    return settings
+
+
+def attach_settings(command: click.Command) -> None:
+    """Give each option of ``command`` its MONOGEN_* variable, and the command ``--config``."""
+    for param in command.params:
+        key = long_name(param)
+        if key is not None:
+            param.envvar = env(key)
+    if not any(long_name(p) == CONFIG for p in command.params):
+        command.params.append(_config_param())
+
+
+def _config_param() -> click.Option:
+    return click.Option(
+        ["--config"],
+        type=click.Path(dir_okay=False),
+        envvar=env(CONFIG),
+        is_eager=True,
+        expose_value=False,
+        callback=_load_config,
+        help="TOML file of option defaults (flags and MONOGEN_* variables win over it).",
+    )
+
+
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """Eager: turn the config file into click's default_map before other options are read."""
     if value:
+        from monogen.cli import CliError
         from monogen.config import load_config
         from monogen.errors import ConfigError
 
         command = ctx.info_name or ""
         group = ctx.parent.command if ctx.parent else None
         siblings = group.commands if isinstance(group, click.Group) else {}
-        options = {name: _param_names(cmd) for name, cmd in siblings.items()}
-        options[command] = _param_names(ctx.command)
+        settings = {name: settings_of(cmd) for name, cmd in siblings.items()}
+        settings[command] = settings_of(ctx.command)
         try:
-            settings = load_config(value, command=command, options=options)
+            values = load_config(value, command=command, settings=settings)
         except ConfigError as exc:
-            raise click.BadParameter(str(exc)) from None
-        ctx.default_map = {**(ctx.default_map or {}), **settings}
+            raise CliError(str(exc), USAGE_EXIT) from None
+        keys = {s.param: key for key, s in settings[command].items()}
+        params = {p.name: p for p in ctx.command.params}
+        for name, setting in values.items():
+            try:
+                params[name].type_cast_value(ctx, setting)
+            except click.BadParameter as exc:
+                raise CliError(
+                    f"config file {value}: key {keys[name]!r}: {exc.message}", USAGE_EXIT
+                ) from None
+        ctx.default_map = {**(ctx.default_map or {}), **values}
     return value
-
-
-def _param_names(command: click.Command) -> dict[str, str]:
-    """Config keys (an option's long name, ``-`` as ``_``) mapped to click parameter names."""
-    names = {}
-    for param in command.params:
-        if param.name:
-            names[param.name] = param.name
-            for opt in getattr(param, "opts", ()):
-                if opt.startswith("--"):
-                    names[opt[2:].replace("-", "_")] = param.name
-    return names
 
 
 def split_names(
@@ -122,26 +191,15 @@ def _parse_actions(
         raise click.BadParameter(f"{value!r} is not a comma-separated list of integers") from None
 
 
-config_option = click.option(
-    "--config",
-    type=click.Path(dir_okay=False),
-    envvar=env("config"),
-    is_eager=True,
-    expose_value=False,
-    callback=_load_config,
-    help="TOML file of option defaults (flags and MONOGEN_* variables win over it).",
-)
 seed_option = click.option(
     "--seed",
     type=click.IntRange(min=0),
-    envvar=env("seed"),
     help="Random seed; same arguments and seed give byte-identical output. "
     "Without it a fresh seed is drawn and reported.",
 )
 req_time_option = click.option(
     "--req-time",
     type=click.IntRange(min=0),
-    envvar=env("req_time"),
     help="LineId req_time in epoch seconds (default: SOURCE_DATE_EPOCH when set, else a "
     "time derived from the seed, so --seed alone repeats a run).",
 )
@@ -169,7 +227,6 @@ def variant_option(default: str | None) -> Callable[[F], F]:
         type=click.Choice(VARIANTS, case_sensitive=False),
         default=default,
         show_default=default is not None,
-        envvar=env("variant"),
         help="Record type: example, instance or example_batch.",
     )
 
@@ -180,7 +237,6 @@ def batch_size_option(help_text: str) -> Callable[[F], F]:
         type=click.IntRange(min=1),
         default=64,
         show_default=True,
-        envvar=env("batch_size"),
         help=help_text,
     )
 
@@ -188,37 +244,31 @@ def batch_size_option(help_text: str) -> Callable[[F], F]:
 def schema_options(*, drop_rate: float) -> Callable[[F], F]:
     """The options that describe a record's features, plus generation knobs."""
     return compose(
-        config_option,
         click.option(
             "--slots",
-            envvar=env("slots"),
             callback=_check(_parse_ranges),
             help="Sparse features slot_N for the given slots, e.g. 1-100 or 1,5,200.",
         ),
         click.option(
             "--sparse",
             multiple=True,
-            envvar=env("sparse"),
             callback=split_names,
             help="Sparse feature name (fid v2). Repeatable or comma-separated.",
         ),
         click.option(
             "--fidv1-slots",
-            envvar=env("fidv1_slots"),
             callback=_check(_parse_ranges),
             help="Instance fid-v1 slots, e.g. 1-100.",
         ),
         click.option(
             "--fidv2",
             multiple=True,
-            envvar=env("fidv2"),
             callback=split_names,
             help="Instance fid-v2 feature column name (default: the sparse features).",
         ),
         click.option(
             "--dense",
             multiple=True,
-            envvar=env("dense"),
             callback=_check(_parse_dense),
             metavar="NAME:SHAPE[:DTYPE]",
             help="Dense feature, e.g. user_embedding:16:float32. A dense 'label' sets the "
@@ -227,7 +277,6 @@ def schema_options(*, drop_rate: float) -> Callable[[F], F]:
         click.option(
             "--extra",
             multiple=True,
-            envvar=env("extra"),
             callback=_check(_parse_extra),
             metavar="FIELD[:SHAPE]",
             help="LineId field to fill, e.g. actions:3. Repeatable.",
@@ -235,7 +284,6 @@ def schema_options(*, drop_rate: float) -> Callable[[F], F]:
         click.option(
             "--feature-list",
             type=click.Path(dir_okay=False),
-            envvar=env("feature_list"),
             help="Monolith feature_list.conf: slots and methods for named features.",
         ),
         click.option(
@@ -243,12 +291,10 @@ def schema_options(*, drop_rate: float) -> Callable[[F], F]:
             type=click.FloatRange(0.0, 1.0),
             default=drop_rate,
             show_default=True,
-            envvar=env("drop_rate"),
             help="Probability that an optional sparse feature is left empty.",
         ),
         click.option(
             "--actions",
-            envvar=env("actions"),
             callback=_parse_actions,
             metavar="A,B,...",
             help="LineId actions are drawn from this list (default: 0..10).",
@@ -289,19 +335,15 @@ def header_options(*, reading: bool) -> Callable[[F], F]:
             "--sort-id/--no-sort-id",
             default=True,
             show_default=True,
-            envvar=env("sort_id"),
             help=texts["sort_id"],
         ),
-        click.option(
-            "--kafka-dump", is_flag=True, envvar=env("kafka_dump"), help=texts["kafka_dump"]
-        ),
+        click.option("--kafka-dump", is_flag=True, help=texts["kafka_dump"]),
         click.option(
             "--kafka-dump-prefix",
             is_flag=True,
-            envvar=env("kafka_dump_prefix"),
             help=texts["kafka_dump_prefix"],
         ),
-        click.option("--lagrangex", is_flag=True, envvar=env("lagrangex"), help=texts["lagrangex"]),
+        click.option("--lagrangex", is_flag=True, help=texts["lagrangex"]),
     )
 
 

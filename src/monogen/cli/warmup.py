@@ -13,7 +13,6 @@ from monogen.cli.options import (
     HEADER_FLAGS,
     SchemaArgs,
     batch_size_option,
-    env,
     force_option,
     header_options,
     out_option,
@@ -52,14 +51,12 @@ EXAMPLE_BATCH = "example_batch"
     "--model-name",
     default="entry",
     show_default=True,
-    envvar=env("model_name"),
     help="ModelSpec.name of every request.",
 )
 @click.option(
     "--signature",
     "signatures",
     multiple=True,
-    envvar=env("signature"),
     callback=split_names,
     help="Signature to warm up, in round-robin order; serving_default is always added. "
     "Repeatable or comma-separated. With --saved-model: default all that take the model's input.",
@@ -68,7 +65,6 @@ EXAMPLE_BATCH = "example_batch"
     "--output-head",
     "output_heads",
     multiple=True,
-    envvar=env("output_head"),
     callback=split_names,
     help="Output of the default signature that gets its own output_filter copy of each of "
     "its requests. Repeatable or comma-separated. With --saved-model: default its outputs.",
@@ -79,7 +75,6 @@ EXAMPLE_BATCH = "example_batch"
     type=click.IntRange(min=1),
     default=1000,
     show_default=True,
-    envvar=env("max_records"),
     help="Record budget: the file holds max_records // batch_size requests.",
 )
 @click.option(
