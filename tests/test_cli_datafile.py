@@ -124,7 +124,7 @@ def test_done_when_ten_batches_make_640_sound_records(
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[:3] == [
         "d.bin: 640 sound records",
-        "  format       Monolith data file, header sort_id",
+        "  format       Monolith data file, header sort_id (detected)",
         "  record type  Instance (detected)",
     ]
 
@@ -157,7 +157,7 @@ def test_compressed_output(runner: CliRunner, tmp_path: Path) -> None:
     assert len(read_back(path, HeaderOptions())) == 128
     result = run(runner, "inspect", str(path))
     assert result.exit_code == 0
-    assert "  format       Monolith data file, header sort_id, gzip" in result.stdout
+    assert "  format       Monolith data file, header sort_id (detected), gzip" in result.stdout
 
 
 def test_summary_names_header_source_and_compression(runner: CliRunner, tmp_path: Path) -> None:
@@ -363,11 +363,16 @@ def test_inspect_stdin(runner: CliRunner, small: Path) -> None:
 def test_inspect_wrong_header_options_says_so_and_hints(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "k.bin"
     write_file(runner, path, "--num-batch", "1", "--batch-size", "2", "--kafka-dump-prefix")
-    result = run(runner, "inspect", str(path))
+    result = run(runner, "inspect", str(path), "--sort-id")
     assert result.exit_code == 1
     assert "(reading with header sort_id)" in result.stderr
     assert "hint: the first records read cleanly with --kafka-dump-prefix" in result.stdout
     assert run(runner, "inspect", str(path), "--kafka-dump-prefix").exit_code == 0
+    detected = run(runner, "inspect", str(path))
+    assert detected.exit_code == 0
+    assert detected.stdout.splitlines()[1] == (
+        "  format       Monolith data file, header sort_id+kafka_dump_prefix (detected)"
+    )
 
 
 def test_inspect_refuses_bad_header_flags(runner: CliRunner, small: Path) -> None:

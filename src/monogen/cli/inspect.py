@@ -13,12 +13,13 @@ import click
 
 from monogen.cli.common import start
 from monogen.cli.options import HEADER_FLAGS, header_options, pop_header, quiet_option
-from monogen.cli.ui import human_bytes
+from monogen.cli.ui import counted, human_bytes
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from monogen.inspect import FeatureStats, RecordStats, Report, WarmupStats
+    from monogen.io.detect import Detection
 
 FORMATS = ("auto", "tfrecord", "datafile")
 COMPRESSIONS = ("auto", "none", "gzip", "zlib")
@@ -91,8 +92,9 @@ def inspect_cmd(
     checked: framing and CRCs, then the payload must parse as the record type
     with no unknown top-level field. The summary gives record count, size, record
     type, per-feature fill rate and fid slots, LineId fields, and for warmup
-    files signatures, inputs and records per request. A data file's header is not
-    recorded in it: pass the flags it was written with (default --sort-id).
+    files signatures, inputs and records per request. A data file does not record
+    its header layout or record type: both are detected (the summary says how, and
+    whether the file also reads another way); the header flags and --variant pin them.
 
     Exits 0 when every record is sound, 1 naming the offset and reason of the
     first bad record (--keep-going lists them all), 2 on bad options.
@@ -108,7 +110,7 @@ def inspect_cmd(
     from monogen.inspect import FileFormat, inspect_stream
     from monogen.io.output import open_input
 
-    header = pop_header(kwargs)
+    header = pop_header(kwargs) if _header_flags_given(ctx) else None
     reporter = start(quiet=quiet)
     label = "stdin" if path == "-" else path
     total = _input_size(path)
@@ -143,10 +145,9 @@ def _input_size(path: str) -> int | None:
 
 
 def _header_flags_given(ctx: click.Context) -> bool:
-    return any(
-        ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
-        for name in HEADER_FLAGS
-    )
+    """Whether the header layout was pinned (flag or environment); else it is detected."""
+    given = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    return any(ctx.get_parameter_source(name) in given for name in HEADER_FLAGS)
 
 
 def _console(*, stderr: bool) -> Console:
@@ -214,6 +215,9 @@ def _facts(report: Report) -> list[tuple[str, str]]:
         container = report.format.display
         if report.format is FileFormat.DATAFILE and report.header is not None:
             container += f", header {report.header.describe()}"
+            detection = report.detection
+            if detection is not None:
+                container += " (given)" if detection.header_given else " (detected)"
         if report.compression is not Compression.NONE:
             container += f", {report.compression.value}"
         facts.append(("format", container))
@@ -227,6 +231,8 @@ def _facts(report: Report) -> list[tuple[str, str]]:
         if report.record_type.value == "prediction_log":
             kind += ", a warmup file"
         facts.append(("record type", f"{kind} ({how})"))
+    if report.detection is not None and report.detection.examined:
+        facts.append(("detection", _detection(report.detection)))
     size = f"{human_bytes(report.file_bytes)} read"
     if report.data_bytes != report.file_bytes:
         size += f", {human_bytes(report.data_bytes)} uncompressed"
@@ -237,6 +243,22 @@ def _facts(report: Report) -> list[tuple[str, str]]:
     if report.pb_types:
         facts.append(("pb_type", _counts(report.pb_types, "record")))
     return facts
+
+
+def _detection(detection: Detection) -> str:
+    """What the data file's reading rests on; when ambiguous, the others and how to pin one."""
+    from monogen.inspect import header_flags
+
+    where = "whole input" if detection.whole else f"first {human_bytes(detection.examined)}"
+    text = f"on the {where} ({counted(detection.records, 'record')})"
+    if not detection.ambiguous:
+        return text
+    others = ", ".join(
+        f"header {r.header.describe()} ({counted(r.records, r.record_type.record_name)})"
+        for r in detection.others
+    )
+    pins = " or ".join(header_flags(h) for h in (detection.header, *detection.other_headers))
+    return f"{text}; ambiguous: also reads as {others}; pin it with {pins}"
 
 
 def _counts(counter: Counter[Any], unit: str = "", fmt: Any = str, limit: int = 8) -> str:

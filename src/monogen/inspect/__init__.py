@@ -30,19 +30,17 @@ CRC mismatch, a payload that does not parse) leave the framing intact: with
 
 Detection, where not told: GZIP/ZLIB by magic bytes and a trial inflate
 (``Compression.sniff``); TFRecord when the first 12 uncompressed bytes carry a valid
-length CRC (a false match has odds of 1 in 2**32), else a data file; the record type
-by parsing the first records as each candidate and keeping those that parse cleanly
-(PredictionLogs with a predict_log make a warmup file). A data file's header options
-cannot be detected reliably (an all-zero 8-byte header is both an empty sort id and
-a lagrangex header), so they default to Monolith's reader default, sort_id; when
-reading fails, the other header formats are tried on the first records of a seekable
-input and the ones that read cleanly are suggested. An empty input has no records
-to verify and is reported as a problem.
+length CRC (a false match has odds of 1 in 2**32), else a data file. A TFRecord's
+record type is decided by parsing its first records as each candidate and keeping
+those that parse cleanly (PredictionLogs with a predict_log make a warmup file). A
+data file's header layout and record type are found by ``monogen.io.detect``; when a
+layout is given and does not fit, the layouts that do are suggested. An empty input
+has no records to verify and is reported as a problem.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import enum
 import io
 import zlib
@@ -52,7 +50,6 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from google.protobuf.message import DecodeError, Message
-from google.protobuf.unknown_fields import UnknownFieldSet
 
 from monogen.errors import CorruptRecordError, MonogenError, SchemaError, TruncatedRecordError
 from monogen.gen.fids import HASH_BITS_V1, HASH_BITS_V2
@@ -67,7 +64,16 @@ from monogen.io.compression import (
     open_compressed_reader,
     peek,
 )
-from monogen.io.datafile import DEFAULT_HEADER, HeaderOptions
+from monogen.io.datafile import HeaderOptions
+from monogen.io.detect import (
+    BadPayload,
+    Detection,
+    DetectionError,
+    Reading,
+    detect_stream,
+    parse_clean,
+    unknown_fields,
+)
 from monogen.io.tfrecord import FRAME_OVERHEAD, iter_frames, looks_like_tfrecord
 from monogen.proto import example_pb2, line_id_pb2, prediction_log_pb2, proto_parser_pb2
 from monogen.serving.warmup import MAX_WARMUP_LOGS
@@ -152,14 +158,6 @@ INPUT_RECORD_TYPES = {
     "instances": RecordType.INSTANCE,
     "example_batch": RecordType.EXAMPLE_BATCH,
 }
-# Every header format ``HeaderOptions`` can read, for suggestions.
-ALL_HEADERS = (
-    HeaderOptions(),
-    HeaderOptions(kafka_dump=True),
-    HeaderOptions(kafka_dump_prefix=True),
-    HeaderOptions(lagrangex=True),
-    HeaderOptions(sort_id=False),
-)
 
 
 class Problem(NamedTuple):
@@ -169,33 +167,14 @@ class Problem(NamedTuple):
     fatal: bool  # reading could not go on after it
 
 
-class BadPayload(ValueError):
-    """A payload that is not a sound record of its type; the message says why."""
-
-
 # --------------------------------------------------------------------------- parsing
 
 
 def parse_record(payload: bytes, record_type: RecordType) -> Message:
     """``payload`` parsed as ``record_type``, or ``BadPayload`` (see the module docstring)."""
-    title = record_type.display
-    try:
-        message = record_type.message_class.FromString(payload)
-    except DecodeError:
-        raise BadPayload(f"does not parse as {title}") from None
-    unknown = sorted(_unknown_fields(message))
-    if unknown:
-        numbers = ", ".join(map(str, unknown))
-        plural = "s" if len(unknown) > 1 else ""
-        raise BadPayload(f"not {_a(title)}: unknown top-level field{plural} {numbers}")
+    message = parse_clean(payload, record_type.message_class)
     _CHECKS.get(record_type, _no_check)(message)
     return message
-
-
-def _unknown_fields(message: Message) -> set[int]:
-    """Numbers of the fields of ``message`` (top level only) that its type does not declare."""
-    unknown = UnknownFieldSet(message)
-    return {unknown[i].field_number for i in range(len(unknown))}
 
 
 def parses_as(payload: bytes, record_type: RecordType) -> bool:
@@ -204,10 +183,6 @@ def parses_as(payload: bytes, record_type: RecordType) -> bool:
     except BadPayload:
         return False
     return True
-
-
-def _a(title: str) -> str:
-    return f"an {title}" if title[0] in "AEIOU" else f"a {title}"
 
 
 def _no_check(message: Any) -> None:
@@ -246,7 +221,7 @@ _CHECKS: dict[RecordType, Callable[[Any], None]] = {
 }
 
 
-class Detection(NamedTuple):
+class TypeDetection(NamedTuple):
     """What ``detect_record_type`` found: ``record_type`` is None when nothing fits."""
 
     record_type: RecordType | None
@@ -254,7 +229,9 @@ class Detection(NamedTuple):
     evidence: int  # non-empty payloads it was decided on (0: a guess)
 
 
-def detect_record_type(payloads: Iterable[bytes], candidates: Sequence[RecordType]) -> Detection:
+def detect_record_type(
+    payloads: Iterable[bytes], candidates: Sequence[RecordType]
+) -> TypeDetection:
     """The record type the payloads share, and the other candidates that fit them as well.
 
     Candidates are narrowed record by record (empty payloads say nothing) for as long
@@ -270,13 +247,13 @@ def detect_record_type(payloads: Iterable[bytes], candidates: Sequence[RecordTyp
         narrowed = [t for t in viable if parses_as(payload, t)]
         if not narrowed:
             if not evidence:
-                return Detection(None, (), 0)
+                return TypeDetection(None, (), 0)
             break
         viable = narrowed
         evidence += 1
     if not evidence:
-        return Detection(viable[0], (), 0)
-    return Detection(viable[0], tuple(viable[1:]), evidence)
+        return TypeDetection(viable[0], (), 0)
+    return TypeDetection(viable[0], tuple(viable[1:]), evidence)
 
 
 # --------------------------------------------------------------------------- statistics
@@ -330,7 +307,7 @@ class RecordStats:
             stats = _tracked(self.line_id, descriptor.name)
             if stats is not None:
                 _count_line_id_value(stats, value, repeated=_is_repeated(descriptor))
-        for number in sorted(_unknown_fields(line_id)):
+        for number in sorted(unknown_fields(line_id)):
             stats = _tracked(self.line_id, f"#{number} (not in monogen's LineId)")
             if stats is not None:
                 stats.rows += 1
@@ -612,6 +589,7 @@ class Report:
     shown: list[Shown] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     suggestions: list[HeaderOptions] = field(default_factory=list)
+    detection: Detection | None = None  # how a data file's reading was found
 
     @property
     def ok(self) -> bool:
@@ -664,7 +642,11 @@ class _CountingSource:
         return int(self._src.tell())  # type: ignore[attr-defined]
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        return int(self._src.seek(offset, whence))  # type: ignore[attr-defined]
+        """Seeks the source; a look ahead that seeks back is not counted twice."""
+        before = self.tell()
+        position = int(self._src.seek(offset, whence))  # type: ignore[attr-defined]
+        self.count += position - before
+        return position
 
 
 def _tfrecord_items(src: BinarySource, label: str) -> Iterator[_Item]:
@@ -734,7 +716,7 @@ def inspect_stream(
     *,
     label: str | None = None,
     file_format: FileFormat | str | None = None,
-    header: HeaderOptions = DEFAULT_HEADER,
+    header: HeaderOptions | None = None,
     record_type: RecordType | str | None = None,
     compression: Compression | str | None = None,
     keep_going: bool = False,
@@ -743,8 +725,9 @@ def inspect_stream(
 ) -> Report:
     """Read ``fo`` to the end (or to the first bad record) and report on every record.
 
-    ``None`` for ``file_format``, ``record_type`` or ``compression`` means "detect
-    it". ``header`` matters for data files only. ``show`` keeps the first that many
+    ``None`` for ``file_format``, ``header``, ``record_type`` or ``compression``
+    means "detect it" (``monogen.io.detect`` for a data file's header layout and
+    record type). ``header`` matters for data files only. ``show`` keeps the first that many
     sound records (parsed) in ``Report.shown``. ``progress`` is called with the
     number of input bytes consumed since its last call. ``fo`` is left open.
     Problems with the data are reported, not raised; ``MonogenError`` only for
@@ -752,7 +735,6 @@ def inspect_stream(
     """
     report = Report(label=label or _name_of(fo), keep_going=keep_going)
     chosen = None if record_type is None else RecordType.parse(record_type)
-    start = _position(fo)
     head, src = peek(fo)
     codec = Compression.sniff(head) if compression is None else Compression.parse(compression)
     report.compression = codec
@@ -769,47 +751,102 @@ def inspect_stream(
     elif plain_head:
         tfrecord = looks_like_tfrecord(plain_head)
         report.format = FileFormat.TFRECORD if tfrecord else FileFormat.DATAFILE
-    if report.format is FileFormat.DATAFILE:
-        report.header = header
-        if file_format is not None and looks_like_tfrecord(plain_head):
-            report.warnings.append("the file starts like a TFRecord (its length CRC is valid)")
+    forced = report.format is FileFormat.DATAFILE and file_format is not None
+    if forced and looks_like_tfrecord(plain_head):
+        report.warnings.append("the file starts like a TFRecord (its length CRC is valid)")
     raw = _CountingSource(src, where)
     if report.format is not None:
         plain = _CountingSource(open_compressed_reader(raw, codec), where)
-        items = (
-            _tfrecord_items(plain, where)
-            if report.format is FileFormat.TFRECORD
-            else _datafile_items(plain, where, header)
-        )
-        _verify(report, items, chosen, where=where, show=show, raw=raw, progress=progress)
+        items: Iterator[_Item] | None = _tfrecord_items(plain, where)
+        if report.format is FileFormat.DATAFILE:
+            items, chosen = _detect_datafile(report, plain, header, chosen, where)
+        if items is not None:
+            _verify(report, items, chosen, where=where, show=show, raw=raw, progress=progress)
         report.data_bytes = plain.count
     report.file_bytes = raw.count
     if not report.records and not report.problems:
         empty = "empty input" if not head else "no records"
         report.problems.append(Problem(f"{where}: {empty}, nothing to verify", fatal=True))
-    # Other header options are worth suggesting only when these failed at once: a file
-    # that read cleanly for a while and then broke is damaged, not misread.
-    failed_early = report.problems and report.records < DETECT_WINDOW
-    if report.format is FileFormat.DATAFILE and failed_early and start is not None:
-        report.suggestions = _suggest_headers(fo, start, codec, header, chosen)
+    if report.ok or report.records >= DETECT_WINDOW:
+        # Other layouts are worth suggesting only when the given one failed at once: a
+        # file that read cleanly for a while and then broke is damaged, not misread.
+        report.suggestions = []
     _warmup_warnings(report)
     return report
+
+
+def _detect_datafile(
+    report: Report,
+    plain: BinarySource,
+    header: HeaderOptions | None,
+    chosen: RecordType | None,
+    where: str,
+) -> tuple[Iterator[_Item] | None, RecordType | None]:
+    """Find the data file's reading (``monogen.io.detect``); its records, and the type to check.
+
+    Detection runs even with a given layout: when the given one does not fit, the
+    layouts that do are suggested. The records are then read with the given layout,
+    so the problems found are the reader's own.
+    """
+    if chosen is RecordType.PREDICTION_LOG:
+        raise SchemaError(
+            "a data file holds Instances, Examples or ExampleBatches, not PredictionLogs"
+        )
+    variant = None if chosen is None else Variant(chosen.value)
+    try:
+        detection, plain = detect_stream(plain, record_type=variant, label=where)
+    except DetectionError as exc:
+        detection = None
+        if header is None and exc.furthest is None:
+            report.problems.append(Problem(str(exc), fatal=True))
+            return None, chosen
+        if header is None and exc.furthest is not None:
+            header, chosen = exc.furthest.header, RecordType(exc.furthest.record_type.value)
+            report.detected = bool(exc.furthest.records)
+            report.assumed = not exc.furthest.records
+            report.warnings.append(
+                f"no header layout and record type reads the data cleanly; checked as"
+                f" {exc.furthest.describe()}, the reading that got furthest"
+            )
+    if header is not None:
+        fitting = _fitting_with(detection, header) if detection is not None else None
+        if detection is not None and fitting is None:
+            report.suggestions = [detection.header, *detection.other_headers]
+        detection = fitting
+    report.detection = detection
+    if detection is None:
+        report.header = header
+    else:
+        report.header = detection.header
+        chosen = RecordType(detection.record_type.value)
+        report.detected = not detection.type_given
+        report.also_parses_as = tuple(RecordType(t.value) for t in detection.other_types)
+    assert report.header is not None
+    return _datafile_items(plain, where, report.header), chosen
+
+
+def _fitting_with(detection: Detection, header: HeaderOptions) -> Detection | None:
+    """``detection`` narrowed to the readings with the given ``header``, if any fits."""
+    readings = [
+        Reading(detection.header, detection.record_type, detection.records, 0, 0),
+        *detection.others,
+    ]
+    matching = [r for r in readings if r.header == header]
+    if not matching:
+        return None
+    return dataclasses.replace(
+        detection,
+        header=header,
+        record_type=matching[0].record_type,
+        header_given=True,
+        records=matching[0].records,
+        others=tuple(matching[1:]),
+    )
 
 
 def _name_of(fo: object) -> str:
     name = getattr(fo, "name", None)
     return name if isinstance(name, str) else "input"
-
-
-def _position(fo: object) -> int | None:
-    """Where ``fo`` is now, if it can seek back there (suggestions re-read the start)."""
-    seekable = getattr(fo, "seekable", None)
-    try:
-        if seekable is not None and seekable():
-            return int(fo.tell())  # type: ignore[attr-defined]
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 def _verify(
@@ -929,47 +966,6 @@ def _warmup_warnings(report: Report) -> None:
         report.warnings.append(
             f"{report.compression.name} compressed: TF Serving reads warmup files uncompressed"
         )
-
-
-def _suggest_headers(
-    fo: BinarySource,
-    start: int,
-    codec: Compression,
-    used: HeaderOptions,
-    chosen: RecordType | None,
-) -> list[HeaderOptions]:
-    """Header formats other than ``used`` under which the first records read cleanly.
-
-    "Cleanly": at least one record, no framing error or empty payload among the first
-    DETECT_WINDOW records, and one record type (``chosen``, or any) that all parse as.
-    """
-    found = []
-    for candidate in ALL_HEADERS:
-        if candidate == used:
-            continue
-        with contextlib.suppress(OSError, ValueError):
-            fo.seek(start)  # type: ignore[attr-defined]
-            if _reads_cleanly(open_compressed_reader(fo, codec), candidate, chosen):
-                found.append(candidate)
-    return found
-
-
-def _reads_cleanly(src: BinarySource, header: HeaderOptions, chosen: RecordType | None) -> bool:
-    payloads = []
-    records = datafile.read(src, header=header, compression=Compression.NONE)
-    try:
-        for record in records:
-            if not record.payload:
-                return False
-            payloads.append(record.payload)
-            if len(payloads) >= DETECT_WINDOW:
-                break
-    except MonogenError:
-        return False
-    if not payloads:
-        return False
-    types = (chosen,) if chosen is not None else _CANDIDATES[FileFormat.DATAFILE]
-    return any(all(parses_as(p, t) for p in payloads) for t in types)
 
 
 def header_flags(options: HeaderOptions) -> str:
