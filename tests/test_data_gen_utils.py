@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,3 +121,79 @@ def test_old_import_path_is_the_compat_module() -> None:
     import monogen.data_gen_utils as old_path
 
     assert old_path is dgu
+
+
+def test_module_exposes_the_originals_names() -> None:
+    from monogen.gen.featurelist import Feature, FeatureList
+    from monogen.proto import proto_parser_pb2
+
+    assert dgu.FeatureList is FeatureList and dgu.Feature is Feature
+    assert dgu.Example is example_pb2.Example and dgu.ExampleBatch is example_pb2.ExampleBatch
+    assert dgu.Instance is proto_parser_pb2.Instance and dgu.LineId is line_id_pb2.LineId
+    assert dgu.EFeature is example_pb2.Feature and dgu.IFeature is feature_pb2.Feature
+    for name in ("Feature", "FeatureList", "get_feature_name_and_slot", "Example", "ExampleBatch",
+                 "Instance", "LineId", "EFeature", "IFeature"):  # fmt: skip
+        assert name in dgu.__all__
+
+
+def test_feature_list_parse_and_lookups(tmp_path: Path) -> None:
+    path = tmp_path / "feature_list.conf"
+    path.write_text(
+        "column_name : uid, gid\n"
+        "feed_name=uid; shared=true; feature_id=1\n"
+        "feature_name=f_uid; depend=uid; method=Identity; slot=1\n"
+        "feature_name=fc_gid; depend=gid; method=Identity; slot=2071; feature_version=2\n"
+    )
+    fl = dgu.FeatureList.parse(str(path))
+    assert len(fl) == 2 and [f.feature_name for f in fl] == ["f_uid", "fc_gid"]
+    assert fl["uid"].slot == 1 and fl[2071].feature_name == "fc_gid"
+    assert "gid" in fl and 1 in fl and "nope" not in fl
+    assert fl.get_with_slot(1) == [fl["f_uid"]] and fl.get("nope") is None
+    # the list drives gen_example's slots as in the original
+    example = dgu.gen_example(["uid", "gid"], feature_list=fl)
+    assert [(nf.name, nf.id) for nf in example.named_feature] == [("uid", 1), ("gid", 2071)]
+
+
+def test_get_feature_name_and_slot() -> None:
+    fl = dgu.FeatureList(None, {}, {}, {"f_a": dgu.Feature(feature_name="f_a", slot=7)})
+    assert dgu.get_feature_name_and_slot("a", fl) == ("a", 7)
+    assert dgu.get_feature_name_and_slot(7, fl) == ("f_a", 7)
+    assert dgu.get_feature_name_and_slot(9, fl) == ("slot_9", 9)
+    assert dgu.get_feature_name_and_slot("fc_slot_12") == ("fc_slot_12", 12)
+    first = dgu.get_feature_name_and_slot("some_new_name")[1]
+    assert dgu.get_feature_name_and_slot("some_new_name")[1] == first  # stable per name
+    assert dgu.get_feature_name_and_slot("another_new_name")[1] == first + 1
+
+
+def test_feature_meta_class_tables() -> None:
+    from google.protobuf.descriptor import FieldDescriptor
+
+    assert dgu.FeatureMeta.line_id_fields["uid"].name == "uid"
+    assert set(dgu.FeatureMeta.line_id_fields) == {
+        f.name for f in line_id_pb2.LineId.DESCRIPTOR.fields
+    }
+    assert dgu.FeatureMeta.dtypes[FieldDescriptor.CPPTYPE_DOUBLE].value == "float32"
+    assert dgu.FeatureMeta.dtypes[FieldDescriptor.CPPTYPE_UINT64].value == "int64"
+    assert dgu.FeatureMeta.dtypes[FieldDescriptor.CPPTYPE_STRING].value == "string"
+
+
+def test_parser_args_get_reads_collections() -> None:
+    dgu.add_to_collections("model_name", "first")
+    dgu.add_to_collections("model_name", "ranker")
+    dgu.add_to_collections("sparse_features", ["a", "b"])
+    dgu.add_to_collections("signature_name", "b")
+    dgu.add_to_collections("signature_name", "a")
+    try:
+        assert dgu.ParserArgs.get("model_name") == "ranker"  # the last value, as the original
+        assert dgu.ParserArgs.get("signature_name") == ["b", "a"]  # every one, in order
+        assert dgu.ParserArgs.get("nothing") is None
+        # as in the original, a collection fills only what is unset or empty
+        args = dgu.ParserArgs(model_name="")
+        assert (args.model_name, args.sparse_features) == ("ranker", ["a", "b"])
+        assert dgu.ParserArgs().model_name == "entry"
+        assert args.signature_name == ["b", "a", "serving_default"]
+        assert dgu.ParserArgs(model_name="given").model_name == "given"  # an argument wins
+    finally:
+        dgu.clear_collections()
+    assert dgu.ParserArgs.get("model_name") is None
+    assert dgu.ParserArgs().model_name == "entry"

@@ -20,18 +20,27 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import singledispatch
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import numpy as np
+from google.protobuf.descriptor import FieldDescriptor
 
 from monogen.encode import reference as messages
 from monogen.errors import HeaderOptionsError
 from monogen.gen import fids
-from monogen.gen.featurelist import FeatureList
+from monogen.gen.featurelist import Feature, FeatureList
 from monogen.gen.fids import MASK_V1, MASK_V2, MAX_SLOT_V1, MAX_SLOT_V2
 from monogen.gen.generator import DEFAULT_BATCH_SIZE, RecordGenerator, Variant
 from monogen.gen.sampling import LineIdPlan, SparsePlan, SparseSpec, draw_dense
-from monogen.gen.schema import DenseSpec, DType, ExtraSpec, Schema
+from monogen.gen.schema import (
+    LINE_ID_DESCRIPTOR,
+    LINE_ID_DTYPES,
+    DenseSpec,
+    DType,
+    ExtraSpec,
+    Schema,
+    slot_in_name,
+)
 from monogen.gen.schema import FeatureMeta as _CoreMeta
 from monogen.io import datafile
 from monogen.io.datafile import GenerateSummary, HeaderOptions, lg_header, sort_header
@@ -43,6 +52,11 @@ from monogen.proto import (
     prediction_log_pb2,
     proto_parser_pb2,
 )
+from monogen.proto.example_pb2 import Example, ExampleBatch
+from monogen.proto.example_pb2 import Feature as EFeature
+from monogen.proto.feature_pb2 import Feature as IFeature
+from monogen.proto.line_id_pb2 import LineId
+from monogen.proto.proto_parser_pb2 import Instance
 from monogen.serving.savedmodel import DEFAULT_SIGNATURE
 from monogen.serving.warmup import (
     DEFAULT_MAX_RECORDS,
@@ -58,8 +72,18 @@ __all__ = [
     "MASK_V2",
     "MAX_SLOT_V1",
     "MAX_SLOT_V2",
+    "EFeature",
+    "Example",
+    "ExampleBatch",
+    "Feature",
+    "FeatureList",
     "FeatureMeta",
+    "IFeature",
+    "Instance",
+    "LineId",
     "ParserArgs",
+    "add_to_collections",
+    "clear_collections",
     "fill_features",
     "fill_line_id",
     "gen_example",
@@ -70,6 +94,8 @@ __all__ = [
     "gen_prediction_log",
     "gen_random_data_file",
     "gen_warmup_file",
+    "get_collection",
+    "get_feature_name_and_slot",
     "lg_header",
     "seed",
     "sort_header",
@@ -91,13 +117,74 @@ def _next_seed() -> int:
     return int(_rng.integers(0, 2**63 - 1))
 
 
+# --------------------------------------------------------------------------- collections
+#
+# The original read ParserArgs' defaults from TensorFlow graph collections, filled by
+# the export code with add_to_collections. These stand in for them, without a graph.
+
+_collections: dict[str, list[Any]] = {}
+
+
+def add_to_collections(names: str | Sequence[str], value: Any) -> None:
+    """Append ``value`` to each named collection (what ``ParserArgs.get`` reads)."""
+    for name in [names] if isinstance(names, str) else names:
+        _collections.setdefault(name, []).append(value)
+
+
+def get_collection(name: str) -> list[Any] | None:
+    """The values added under ``name``, oldest first, or None when there are none."""
+    values = _collections.get(name)
+    return list(values) if values else None
+
+
+def clear_collections() -> None:
+    """Forget every collection (the original's equivalent is a fresh graph)."""
+    _collections.clear()
+
+
+# Names of sparse features met without a slot, numbered in order as the original did.
+_NUMBERED_NAMES: dict[str, int] = {}
+
+
+def get_feature_name_and_slot(
+    item: int | str | Any, feature_list: FeatureList | None = None
+) -> tuple[str, int | None]:
+    """``(feature name, slot)`` for a slot, a name, or a feature column.
+
+    As the original: a slot takes its name from the feature list, else ``slot_N``;
+    a name known to the list takes its slot; ``slot_N``/``fc_slot_N`` mean N; any
+    other name gets the next number, the same one each time it is asked. The
+    original read the list from a command-line flag; here it is a parameter.
+    """
+    if isinstance(item, int):
+        feature = feature_list.get(item) if feature_list is not None else None
+        return (feature.feature_name if feature is not None else f"slot_{item}"), item
+    if isinstance(item, str):
+        if feature_list is not None and item in feature_list:
+            return item, feature_list[item].slot
+        slot = slot_in_name(item)
+        if slot is None:
+            slot = _NUMBERED_NAMES.setdefault(item, len(_NUMBERED_NAMES) + 1)
+        return item, slot
+    return item.feature_name, item.feature_slot
+
+
 class FeatureMeta(_CoreMeta):
     """``FeatureMeta(name, slot=None, shape=None, dtype=None, extra=None)`` as in Monolith.
 
     Shape defaults to 1 for dense and -1 for sparse features; dtype is inferred from
     the LineId field of the same name, else float32 (dense) or int64 (sparse).
-    ``extra`` is the feature-list entry, if any.
+    ``extra`` is the feature-list entry, if any. ``line_id_fields`` and ``dtypes``
+    are the original's class tables (dtypes keyed by C++ type, as monogen dtypes).
     """
+
+    # The upb runtime's descriptor class stands in for the pure-Python one.
+    line_id_fields: ClassVar[dict[str, FieldDescriptor]] = {
+        f.name: cast("FieldDescriptor", f) for f in LINE_ID_DESCRIPTOR.fields
+    }
+    dtypes: ClassVar[dict[int, DType]] = {
+        FieldDescriptor.ProtoTypeToCppProtoType(t): d for t, d in LINE_ID_DTYPES.items()
+    }
 
     def __init__(
         self,
@@ -115,9 +202,27 @@ class FeatureMeta(_CoreMeta):
         return self.conf
 
 
+# The settings the original's ParserArgs took from collections when not given.
+_FROM_COLLECTIONS = (
+    "model_name",
+    "fidv1_features",
+    "fidv2_features",
+    "sparse_features",
+    "dense_features",
+    "dense_feature_shapes",
+    "dense_feature_types",
+    "extra_features",
+    "extra_feature_shapes",
+    "feature_list",
+    "signature_name",
+    "variant_type",
+)
+
+
 @dataclass
 class ParserArgs:
-    """The original's inputs, taken from arguments instead of TensorFlow graph collections.
+    """The original's inputs: arguments, and for those unset or empty the collections
+    (``add_to_collections`` stands in for the original's TensorFlow graph collections).
 
     ``signature_name`` always includes ``serving_default``; duplicates are dropped
     and the user's order is kept (the original went through a set, so its order
@@ -147,8 +252,24 @@ class ParserArgs:
     actions: list[int] | None = None
 
     def __post_init__(self) -> None:
+        for name in _FROM_COLLECTIONS:
+            if not getattr(self, name):
+                setattr(self, name, self.get(name) or getattr(self, name))
+        if not self.model_name:
+            self.model_name = DEFAULT_MODEL_NAME
         names = [*(self.signature_name or []), DEFAULT_SIGNATURE]
         self.signature_name = list(dict.fromkeys(names))
+
+    @classmethod
+    def get(cls, name: str) -> Any:
+        """The value of collection ``name``: the last one added, or for ``signature_name``
+        all of them (order kept, duplicates dropped); None when it is empty."""
+        values = get_collection(name)
+        if values is None:
+            return None
+        if name == "signature_name":
+            return list(dict.fromkeys(values))
+        return values[-1]
 
     def schema(self) -> Schema:
         dense = self.dense_features or []

@@ -75,7 +75,7 @@ _DTYPE_ALIASES = {d.value: d for d in DType} | {
 }
 
 # LineId field type -> the dtype a feature of that name has.
-_LINE_ID_DTYPES = {
+LINE_ID_DTYPES = {
     FieldDescriptor.TYPE_FLOAT: DType.FLOAT32,
     FieldDescriptor.TYPE_DOUBLE: DType.FLOAT32,
     FieldDescriptor.TYPE_INT32: DType.INT32,
@@ -144,7 +144,7 @@ class FeatureMeta:
         if dtype is not None:
             resolved = DType.parse(dtype)
         elif (fd := line_id_field(name)) is not None:
-            resolved = _LINE_ID_DTYPES.get(fd.type, DType.FLOAT32)
+            resolved = LINE_ID_DTYPES.get(fd.type, DType.FLOAT32)
         else:
             resolved = DType.INT64 if slot is not None else DType.FLOAT32
         return cls(name=name, slot=slot, shape=shape, dtype=resolved, conf=conf)
@@ -214,6 +214,12 @@ def parse_slot_ranges(text: str) -> list[int]:
 _NAMED_SLOT = re.compile(r"^(?:fc_)?slot_(\d+)$")
 
 
+def slot_in_name(name: str) -> int | None:
+    """N for the names ``slot_N`` and ``fc_slot_N``, else None."""
+    match = _NAMED_SLOT.match(name)
+    return int(match.group(1)) if match else None
+
+
 def assign_slots(names: Sequence[str], feature_list: FeatureList | None) -> list[int]:
     """Slots for named sparse features.
 
@@ -226,8 +232,8 @@ def assign_slots(names: Sequence[str], feature_list: FeatureList | None) -> list
         conf = feature_list.get(name) if feature_list else None
         if conf is not None and conf.slot is not None:
             fixed[name] = conf.slot
-        elif match := _NAMED_SLOT.match(name):
-            fixed[name] = int(match.group(1))
+        elif (named := slot_in_name(name)) is not None:
+            fixed[name] = named
     used = set(fixed.values())
     next_free = 1
     slots = []
