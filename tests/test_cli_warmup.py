@@ -420,3 +420,36 @@ def test_from_an_empty_datafile(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr == "Error: the data file holds no records: nothing to warm up with\n"
     assert not (tmp_path / "w").exists()
+
+
+def test_saved_model_variant_that_does_not_fit_serving_default(tmp_path: Path) -> None:
+    # serving_default takes instances; 'other' takes examples. Warming 'other' alone
+    # and leaving serving_default out would hide the mismatch: refuse, naming both.
+    model = ranking_model(tmp_path / "m")
+    result = run("--saved-model", str(model), "--variant", "example", *FIXED)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: --variant example does not fit signature 'serving_default': its input "
+        "'instances' takes instance records\n"
+    )
+    assert not (model / "assets.extra").exists()
+
+
+def test_saved_model_default_signature_input_wins_without_variant(tmp_path: Path) -> None:
+    # 'other' (examples) is listed first; the variant still follows serving_default.
+    from warmup_models import DT_STRING, write_saved_model
+
+    model = write_saved_model(
+        tmp_path / "m",
+        {
+            "other": signature_def({"examples": DT_STRING}, ["output"]),
+            "serving_default": signature_def({"instances": DT_STRING}, ["output"]),
+        },
+    )
+    result = run("--saved-model", str(model), "--batch-size", "100", *FIXED)
+    assert result.exit_code == 0, result.output
+    assert f"model {model}: instance records into input 'instances'" in result.stderr
+    logs = logs_of((model / "assets.extra" / "tf_serving_warmup_requests").read_bytes())
+    assert {log.predict_log.request.model_spec.signature_name for log in logs} == {
+        "serving_default"
+    }

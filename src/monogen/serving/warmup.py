@@ -229,6 +229,7 @@ def _plan_model(
     inputs = {sig.key: string_input(sig) for sig in chosen}
     fed = [name for name in inputs.values() if name is not None]
     resolved = Variant.parse(variant) if variant else None
+    _check_default_input(resolved, inputs.get(DEFAULT_SIGNATURE))
     if resolved is not None and resolved.input_name in fed:
         input_name: str | None = resolved.input_name
     else:
@@ -259,6 +260,17 @@ def _plan_model(
         copies = _model_heads(sig, heads) if sig.key == DEFAULT_SIGNATURE else ()
         plans.append(SignaturePlan(sig.key, taken, copies))
     return resolved, tuple(plans), tuple(skipped)
+
+
+def _check_default_input(variant: Variant | None, default_input: str | None) -> None:
+    """The default signature is never left out: a variant it cannot take is refused."""
+    if variant is None or default_input is None or default_input not in INPUT_VARIANTS:
+        return
+    if default_input != variant.input_name:
+        raise SavedModelError(
+            f"--variant {variant.value} does not fit signature '{DEFAULT_SIGNATURE}': its "
+            f"input '{default_input}' takes {INPUT_VARIANTS[default_input]} records"
+        )
 
 
 def _chosen_signatures(model: ModelSignatures, wanted: tuple[str, ...]) -> list[Signature]:
