@@ -141,7 +141,7 @@ def test_fids_generate_and_decode(runner: CliRunner) -> None:
             "Error: duplicate sparse feature names: a",
         ),
         (
-            ["example", "--fidv1-slots", "1,1024"],
+            ["instance", "--fidv1-slots", "1,1024"],
             2,
             "Error: slot 1024 is out of range for fid v1 (1..1023)",
         ),

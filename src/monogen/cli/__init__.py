@@ -44,6 +44,10 @@ class MonogenGroup(click.Group):
             return super().invoke(ctx)
         except MonogenError as exc:
             raise CliError(str(exc), exc.exit_code) from None
+        except click.NoSuchOption as exc:
+            from monogen.cli.options import foreign_option
+
+            raise foreign_option(self, exc) from None
 
 
 @click.group(cls=MonogenGroup, context_settings=CONTEXT_SETTINGS)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import click
+
 from monogen.cli.options import SchemaArgs
 from monogen.cli.ui import Reporter, route_warnings
 
@@ -34,7 +36,8 @@ def resolve_schema(args: SchemaArgs, reporter: Reporter) -> Schema:
         feature_list=feature_list,
     )
     if is_default:
-        reporter.note(f"no features given; using the {DEFAULT_DESCRIPTION}")
+        added = f"; with --extra {', '.join(args.extra)}" if args.extra else ""
+        reporter.note(f"no features given; using the {DEFAULT_DESCRIPTION}{added}")
     if schema.missing_from_feature_list:
         missing = ", ".join(schema.missing_from_feature_list)
         reporter.note(f"warning: not in the feature list (slots assigned by name): {missing}")
@@ -49,9 +52,19 @@ def make_generator(
     batch_size: int,
     schema: Schema | None = None,
 ) -> RecordGenerator:
-    """A generator for the options; reports a freshly drawn seed so the run can be repeated."""
-    from monogen.gen.generator import RecordGenerator, fresh_seed
+    """A generator for the options; reports a freshly drawn seed so the run can be repeated.
 
+    Instance-only options for records of another type are refused rather than ignored.
+    """
+    from monogen.gen.generator import RecordGenerator, Variant, fresh_seed
+
+    record_type = Variant.parse(variant)
+    given = args.instance_only_given()
+    if given and record_type is not Variant.INSTANCE:
+        raise click.UsageError(
+            f"{given[0]} applies to Instance records only, and these are "
+            f"{record_type.value} records (give --variant instance)"
+        )
     schema = schema or resolve_schema(args, reporter)
     seed = args.seed
     if seed is None:

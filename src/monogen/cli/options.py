@@ -134,6 +134,31 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
     return value
 
 
+def foreign_option(group: click.Group, exc: click.NoSuchOption) -> click.UsageError:
+    """An option of other commands given to one that lacks it: name the commands that take it.
+
+    Commands list only the options they honour, so ``monogen example --fidv2 x``
+    is refused, and the message says where ``--fidv2`` belongs. A name no command
+    knows keeps click's own message with its spelling suggestions.
+    """
+    takers = sorted(
+        name
+        for name, command in group.commands.items()
+        if any(
+            exc.option_name in (*param.opts, *param.secondary_opts)
+            for param in command.params
+            if isinstance(param, click.Option)
+        )
+    )
+    if not takers:
+        return exc
+    where = exc.ctx.command_path if exc.ctx else group.name
+    return click.UsageError(
+        f"{where} has no option {exc.option_name}; it is taken by: {', '.join(takers)}",
+        ctx=exc.ctx,
+    )
+
+
 def split_names(
     _ctx: click.Context, _param: click.Parameter, value: Sequence[str] | None
 ) -> tuple[str, ...]:
@@ -241,8 +266,30 @@ def batch_size_option(help_text: str) -> Callable[[F], F]:
     )
 
 
-def schema_options(*, drop_rate: float) -> Callable[[F], F]:
-    """The options that describe a record's features, plus generation knobs."""
+# Options that describe parts of an Instance only; commands that never write one lack them.
+INSTANCE_ONLY = ("fidv1_slots", "fidv2")
+_INSTANCE_OPTIONS = (
+    click.option(
+        "--fidv1-slots",
+        callback=_check(_parse_ranges),
+        help="Instance fid-v1 slots, e.g. 1-100 (Instance records only).",
+    ),
+    click.option(
+        "--fidv2",
+        multiple=True,
+        callback=split_names,
+        help="Instance fid-v2 feature column name (default: the sparse features; Instance "
+        "records only).",
+    ),
+)
+
+
+def schema_options(*, drop_rate: float, instance: bool = True) -> Callable[[F], F]:
+    """The options that describe a record's features, plus generation knobs.
+
+    ``instance=False`` leaves out the Instance-only options, for commands that
+    never write an Instance.
+    """
     return compose(
         click.option(
             "--slots",
@@ -255,17 +302,7 @@ def schema_options(*, drop_rate: float) -> Callable[[F], F]:
             callback=split_names,
             help="Sparse feature name (fid v2). Repeatable or comma-separated.",
         ),
-        click.option(
-            "--fidv1-slots",
-            callback=_check(_parse_ranges),
-            help="Instance fid-v1 slots, e.g. 1-100.",
-        ),
-        click.option(
-            "--fidv2",
-            multiple=True,
-            callback=split_names,
-            help="Instance fid-v2 feature column name (default: the sparse features).",
-        ),
+        *(_INSTANCE_OPTIONS if instance else ()),
         click.option(
             "--dense",
             multiple=True,
@@ -377,5 +414,15 @@ class SchemaArgs:
 
     @classmethod
     def pop(cls, kwargs: dict[str, Any]) -> SchemaArgs:
-        """Take the schema options out of a command's keyword arguments."""
-        return cls(**{name: kwargs.pop(name) for name in cls.__dataclass_fields__})
+        """Take the schema options out of a command's keyword arguments.
+
+        A command without the Instance-only options gets them empty.
+        """
+        absent: dict[str, Any] = {"fidv1_slots": None, "fidv2": ()}
+        return cls(
+            **{name: kwargs.pop(name, absent.get(name)) for name in cls.__dataclass_fields__}
+        )
+
+    def instance_only_given(self) -> list[str]:
+        """The Instance-only options that were given, as flags."""
+        return [f"--{name.replace('_', '-')}" for name in INSTANCE_ONLY if getattr(self, name)]

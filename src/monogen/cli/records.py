@@ -55,7 +55,7 @@ def _record_command(name: str, variant: str, noun: str, example: str) -> click.C
         if variant == "example_batch"
         else "Records drawn per vectorised batch (output is the same stream for a given value)."
     )
-    @schema_options(drop_rate=0.0)
+    @schema_options(drop_rate=0.0, instance=variant == "instance")
     @quiet_option
     def command(count: int, output_format: str, out: str, force: bool, batch_size: int, quiet: bool,
                 **kwargs: Any) -> None:  # fmt: skip

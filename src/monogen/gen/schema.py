@@ -362,9 +362,15 @@ DEFAULT_DESCRIPTION = (
 )
 
 
-def default_schema() -> Schema:
-    """A small realistic schema so ``monogen example`` alone prints something useful."""
-    return Schema.build(sparse=DEFAULT_SPARSE, fidv1_slots=DEFAULT_FIDV1_SLOTS, dense=DEFAULT_DENSE)
+def default_schema(*, extra: Sequence[str | ExtraSpec] = ()) -> Schema:
+    """A small realistic schema so ``monogen example`` alone prints something useful.
+
+    ``extra`` LineId fields are added to it: asking for LineId fields alone does
+    not describe any features, but must not be dropped either.
+    """
+    return Schema.build(
+        sparse=DEFAULT_SPARSE, fidv1_slots=DEFAULT_FIDV1_SLOTS, dense=DEFAULT_DENSE, extra=extra
+    )
 
 
 def slot_names(ranges: str) -> list[str]:
@@ -385,12 +391,13 @@ def schema_from_inputs(
     """The schema the user described, or the default one when they described none.
 
     Returns ``(schema, is_default)`` so callers can say that the default was used.
+    ``extra`` (LineId fields, not features) is kept either way.
     """
     names = [*(slot_names(slots) if slots else []), *sparse]
     v1 = parse_slot_ranges(fidv1_slots) if fidv1_slots else []
     if not (names or v1 or fidv2 or dense):
         if feature_list is None:
-            return default_schema(), True
+            return default_schema(extra=extra), True
         return feature_list_schema(feature_list, dense=dense, extra=extra), False
     schema = Schema.build(
         sparse=names,

@@ -1,0 +1,111 @@
+"""Options do what they say or are refused: nothing is silently ignored or replaced."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from monogen.cli import cli
+from monogen.proto import example_pb2
+
+FIXED = ["--seed", "1", "--req-time", "100"]
+INSTANCE_ONLY = {"--fidv1-slots": "1-3", "--fidv2": "slot_1"}
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def run(runner: CliRunner, *args: str, env: dict[str, str] | None = None) -> Result:
+    return runner.invoke(cli, list(args), env=env, catch_exceptions=False, prog_name="monogen")
+
+
+# --- Instance-only options --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["example", "batch"])
+@pytest.mark.parametrize("flag", sorted(INSTANCE_ONLY))
+def test_instance_only_options_are_refused_by_record_commands_of_other_types(
+    runner: CliRunner, command: str, flag: str
+) -> None:
+    result = run(runner, command, *FIXED, flag, INSTANCE_ONLY[flag])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    last = result.stderr.splitlines()[-1]
+    assert last == (
+        f"Error: monogen {command} has no option {flag}; "
+        "it is taken by: datafile, instance, schema, warmup"
+    )
+
+
+@pytest.mark.parametrize("command", ["example", "batch"])
+def test_help_lists_only_what_the_command_honours(runner: CliRunner, command: str) -> None:
+    text = run(runner, command, "--help").output
+    assert "--fidv1-slots" not in text
+    assert "--fidv2" not in text
+    assert "--fidv1-slots" in run(runner, "instance", "--help").output
+
+
+def test_an_option_of_another_command_names_the_commands_that_take_it(runner: CliRunner) -> None:
+    result = run(runner, "example", "--num-batch", "3")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: monogen example has no option --num-batch; it is taken by: datafile"
+    )
+
+
+def test_a_misspelt_option_still_gets_click_suggestions(runner: CliRunner) -> None:
+    result = run(runner, "example", "--cout", "3")
+    assert result.exit_code == 2
+    assert "No such option '--cout'. (Did you mean one of: '--count'" in result.stderr
+
+
+@pytest.mark.parametrize("flag", sorted(INSTANCE_ONLY))
+def test_instance_only_options_are_refused_for_other_variants(
+    runner: CliRunner, tmp_path: Path, flag: str
+) -> None:
+    out = tmp_path / "d.bin"
+    args = ["--variant", "example", flag, INSTANCE_ONLY[flag], "-o", str(out)]
+    result = run(runner, "datafile", *FIXED, *args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: {flag} applies to Instance records only, and these are example records "
+        "(give --variant instance)"
+    )
+    assert not out.exists()
+    warm = run(runner, "warmup", *FIXED, *args)
+    assert warm.exit_code == 2
+    assert f"{flag} applies to Instance records only" in warm.stderr
+
+
+def test_instance_only_options_still_work_for_instances(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "d.bin"
+    args = ["--variant", "instance", "--fidv1-slots", "1-3", "-o", str(out), "-q"]
+    result = run(runner, "datafile", *FIXED, *args)
+    assert result.exit_code == 0, result.output
+
+
+# --- schema parts never switch to the default schema silently ---------------------------
+
+
+def test_extra_alone_is_added_to_the_default_schema_and_said_so(runner: CliRunner) -> None:
+    result = run(runner, "example", *FIXED, "--extra", "actions:3", "-f", "json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert len(record["line_id"]["actions"]) == 3
+    assert "slot_1" in [nf["name"] for nf in record["named_feature"]]
+    assert "built-in default schema" in result.stderr
+    assert "with --extra actions:3" in result.stderr
+
+
+def test_extra_with_features_keeps_both_and_no_default_note(runner: CliRunner) -> None:
+    result = run(runner, "example", *FIXED, "--slots", "4", "--extra", "actions:2", "-f", "binary")
+    assert result.exit_code == 0, result.output
+    record = example_pb2.Example.FromString(result.stdout_bytes[8:])
+    assert [nf.name for nf in record.named_feature] == ["slot_4"]
+    assert len(record.line_id.actions) == 2
+    assert "default" not in result.stderr
