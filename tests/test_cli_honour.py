@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from monogen.cli import cli
-from monogen.proto import example_pb2
+from monogen.proto import example_pb2, proto_parser_pb2
 
 FIXED = ["--seed", "1", "--req-time", "100"]
 INSTANCE_ONLY = {"--fidv1-slots": "1-3", "--fidv2": "slot_1"}
@@ -109,3 +110,36 @@ def test_extra_with_features_keeps_both_and_no_default_note(runner: CliRunner) -
     assert [nf.name for nf in record.named_feature] == ["slot_4"]
     assert len(record.line_id.actions) == 2
     assert "default" not in result.stderr
+
+
+# --- --drop-rate reaches every optional sparse feature ------------------------------------
+
+
+def _instances(data: bytes) -> list[proto_parser_pb2.Instance]:
+    records, offset = [], 0
+    while offset < len(data):
+        (size,) = struct.unpack_from("<Q", data, offset)
+        records.append(proto_parser_pb2.Instance.FromString(data[offset + 8 : offset + 8 + size]))
+        offset += 8 + size
+    return records
+
+
+@pytest.mark.parametrize(("rate", "fids_per_column"), [("0", 1), ("1", 0)])
+def test_drop_rate_applies_to_instance_fid_v2_columns(
+    runner: CliRunner, rate: str, fids_per_column: int
+) -> None:
+    args = ["instance", *FIXED, "--slots", "1,3-4", "-n", "20", "-f", "binary", "-q"]
+    result = run(runner, *args, "--drop-rate", rate)
+    assert result.exit_code == 0, result.output
+    for instance in _instances(result.stdout_bytes):
+        counts = {f.name: len(f.fid) for f in instance.feature}
+        # slot 1 (the user id) always carries one fid; the others follow --drop-rate
+        assert counts == {"slot_1": 1, "slot_3": fids_per_column, "slot_4": fids_per_column}
+
+
+def test_drop_rate_help_gives_the_rule_per_feature_kind(runner: CliRunner) -> None:
+    text = " ".join(run(runner, "example", "--help").output.split())
+    assert "slots 1 and 200 always have one fid" in text
+    assert "sequence-like" in text
+    assert "only when P > 0" in text
+    assert "fid-v1 slots" in text

@@ -328,7 +328,14 @@ def schema_options(*, drop_rate: float, instance: bool = True) -> Callable[[F], 
             type=click.FloatRange(0.0, 1.0),
             default=drop_rate,
             show_default=True,
-            help="Probability that an optional sparse feature is left empty.",
+            metavar="P",
+            help="Probability P that an optional sparse feature is left empty: slots 1 and 200 "
+            "always have one fid; other sparse features and Instance fid-v2 columns have one "
+            "fid, or none with probability P; sequence-like ones (names with _recent or _cp, "
+            "Instance column names with '-', feature-list methods Combine/VectorTopString) "
+            "get 0-2 fids only when P > 0 "
+            "and a draw exceeds P (Monolith's rule: at 0 they stay empty); Instance fid-v1 "
+            "slots always draw 0-3 fids.",
         ),
         click.option(
             "--actions",

@@ -46,7 +46,7 @@ DENSE_DTYPES = frozenset({DType.FLOAT32, DType.FLOAT64, DType.INT64})
 class SparseKind(IntEnum):
     """How many fids a sparse feature gets per row (generation.md, "Sparse value rules")."""
 
-    ONE = 0  # exactly one: slots 1 and 200, Instance columns that are not sequence-like
+    ONE = 0  # exactly one: slots 1 and 200 (the user and the item)
     DROPPABLE = 1  # one, unless a uniform draw is at or below drop_rate
     SEQUENCE = 2  # 0..2, only when drop_rate > 0 and a uniform draw exceeds it
     FIDV1 = 3  # Instance fid-v1 slot: 0..3, never dropped
@@ -79,9 +79,15 @@ class SparseSpec:
 
     @classmethod
     def instance_column(cls, meta: FeatureMeta) -> SparseSpec:
-        """An Instance fid-v2 column; sequence-likeness by name alone (``-`` marks a cross)."""
-        sequence = meta.has_sequence_name or "-" in meta.name
-        return cls(meta.slot or 0, SparseKind.SEQUENCE if sequence else SparseKind.ONE)
+        """An Instance fid-v2 column; sequence-likeness by name alone (``-`` marks a cross).
+
+        Other columns follow the Example rule, so drop_rate empties them too (the
+        original filled them always, ignoring its drop rate).
+        """
+        slot = meta.slot or 0
+        if meta.has_sequence_name or "-" in meta.name:
+            return cls(slot, SparseKind.SEQUENCE)
+        return cls(slot, SparseKind.ONE if slot in SINGLE_FID_SLOTS else SparseKind.DROPPABLE)
 
     @classmethod
     def fidv1(cls, slot: int) -> SparseSpec:
