@@ -49,3 +49,122 @@ def test_headerless_instances_are_not_misread_as_sort_id_framed(
     lines = result.stdout.splitlines()
     assert lines[0] == f"{path}: 10 sound records"
     assert lines[1].startswith("  format       Monolith data file, header none (detected")
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+def _rename_slot_2(payload: bytes) -> bytes:
+    """The feature name ``slot_2`` made invalid UTF-8 (same length: framing stays valid)."""
+    assert b"slot_2" in payload
+    return payload.replace(b"slot_2", b"slot\xff2")
+
+
+def test_instance_with_a_non_utf8_feature_name_in_a_data_file(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "d.bin"
+    args = [
+        "--num-batch",
+        "1",
+        "--batch-size",
+        "4",
+        "--sparse",
+        "slot_1,slot_2",
+        "--drop-rate",
+        "0",
+    ]
+    assert run(runner, "datafile", *QUIET, *args, "--out", str(path)).exit_code == 0
+    path.write_bytes(_rename_slot_2(path.read_bytes()))
+    result = run(runner, "inspect", str(path))
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("  slot")]
+    assert [row[0] for row in rows] == ["slot_1", "slot\\xff2"]
+    assert rows[1][2] == "100.0%"
+
+
+def test_instance_with_a_non_utf8_feature_name_in_a_warmup_file(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    from monogen.io import tfrecord
+    from monogen.proto import prediction_log_pb2
+
+    path = tmp_path / "w.tfrecord"
+    args = ["--variant", "instance", "--batch-size", "2", "--max-records", "4"]
+    args += ["--sparse", "slot_1,slot_2", "--drop-rate", "0", "--out", str(path)]
+    assert run(runner, "warmup", "--seed", "1", "-q", *args).exit_code == 0
+    logs = []
+    with path.open("rb") as fo:
+        for data in tfrecord.read_records(fo):
+            log = prediction_log_pb2.PredictionLog.FromString(data)
+            tensor = log.predict_log.request.inputs["instances"]
+            values = [_rename_slot_2(v) for v in tensor.string_val]
+            del tensor.string_val[:]
+            tensor.string_val.extend(values)
+            logs.append(log.SerializeToString())
+    with path.open("wb") as fo:
+        tfrecord.write_records(fo, logs)
+    result = run(runner, "inspect", str(path))
+    assert result.exit_code == 0, result.output
+    assert "slot\\xff2" in result.stdout
+
+
+def _bad_payload_file(path: Path, count: int) -> None:
+    """``count`` sort-id framed records whose payload parses as no record type."""
+    bad = b"\x0f" * 4  # tag with wire type 7, which does not exist
+    path.write_bytes((u64(0) + u64(len(bad)) + bad) * count)
+
+
+def test_keep_going_keeps_the_first_100_problems_and_counts_the_rest(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.bin"
+    _bad_payload_file(path, 150)
+    result = run(runner, "inspect", str(path), "--keep-going", "--sort-id", "--variant", "instance")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{path}: 150 bad and 0 sound records"
+    listed = lines.index("bad records (150, the first 100 listed):")
+    problems = [line for line in lines[listed + 1 :] if line.startswith(f"  {path}: record")]
+    assert len(problems) == 100
+    assert problems[-1] == f"  {path}: record 99 at offset {99 * 20}: does not parse as Instance"
+    assert result.stderr == (
+        f"Error: {path}: record 0 at offset 0: does not parse as Instance (and 149 more bad records)\n"
+    )
+
+
+def test_keep_going_stops_on_a_run_of_zeros(runner: CliRunner, tmp_path: Path) -> None:
+    from monogen.inspect import MAX_BAD_RUN
+
+    path = tmp_path / "zeros.bin"
+    path.write_bytes(bytes(16 << 20))  # a million empty sort-id framed records
+    result = run(runner, "inspect", str(path), "--keep-going")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        f"{path}: {MAX_BAD_RUN} bad and 0 sound records; reading stopped after"
+        f" {MAX_BAD_RUN} bad records in a row"
+    )
+    assert result.stderr.startswith(f"Error: {path}: record 0 at offset 0: empty payload")
+
+
+def test_keep_going_on_dev_zero_ends_with_bounded_memory(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import resource, subprocess, sys;"
+        "r = subprocess.run([sys.executable, '-m', 'monogen', 'inspect', '/dev/zero',"
+        " '--keep-going'], capture_output=True, timeout=300);"
+        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
+        "sys.stdout.write(r.stderr.decode())"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, env=env, check=True, timeout=400
+    ).stdout.decode()
+    status, peak_kb = map(int, out.splitlines()[0].split())
+    assert status == 1
+    assert out.splitlines()[1].startswith("Error: /dev/zero: record 0 at offset 0: empty payload")
+    assert peak_kb < 100 * 1024

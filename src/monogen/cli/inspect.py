@@ -184,7 +184,9 @@ def _render(report: Report, console: Console) -> None:
     elif isinstance(report.stats, RecordStats):
         _render_records(report.stats, console)
     if report.problems:
-        console.print(f"\nbad records ({len(report.problems)}):", markup=False)
+        count, kept = report.problem_count, len(report.problems)
+        listed = "" if kept == count else f", the first {kept} listed"
+        console.print(f"\nbad records ({count}{listed}):", markup=False)
         for problem in report.problems:
             console.print(f"  {problem.message}", markup=False)
     for warning in report.warnings:
@@ -201,8 +203,10 @@ def _headline(report: Report) -> str:
     if not report.records and report.format is None:
         return f"{label}: empty, no records"
     if report.keep_going:
-        text = f"{label}: {len(report.problems)} bad and {sound} sound records"
-        return text + ("; a framing error ended the reading" * report.problems[-1].fatal)
+        text = f"{label}: {report.problem_count} bad and {sound} sound records"
+        if report.ended_by_run:
+            return f"{text}; reading stopped after {report.bad_run} bad records in a row"
+        return text + ("; a framing error ended the reading" * report.ended_by_framing)
     return f"{label}: stopped at a bad record after {sound} sound records"
 
 

@@ -81,6 +81,11 @@ from monogen.serving.warmup import MAX_WARMUP_LOGS
 # How many leading records decide the record type, and are tried with other header
 # options when reading a data file fails.
 DETECT_WINDOW = 16
+# With keep_going: problems kept for the report (the rest are counted), and how many
+# bad records in a row end the reading (a run of garbage, e.g. zeros, that the
+# framing cannot resynchronise on).
+MAX_PROBLEMS_KEPT = 100
+MAX_BAD_RUN = 1000
 # Distinct names (features, inputs, signatures...) tracked per table. Real schemas
 # have hundreds; the cap keeps memory flat on a file full of garbage names.
 MAX_TRACKED = 4096
@@ -270,7 +275,10 @@ class FeatureStats:
     slots: set[int] = field(default_factory=set)  # slots of its fids
 
 
-def _tracked(table: dict[str, FeatureStats], name: str) -> FeatureStats | None:
+def _tracked(table: dict[str, FeatureStats], name: str | bytes) -> FeatureStats | None:
+    """The stats of ``name``, created while fewer than MAX_TRACKED are tracked."""
+    if isinstance(name, bytes):  # a proto2 string that is not UTF-8 comes back as bytes
+        name = name.decode("utf-8", "backslashreplace")
     stats = table.get(name)
     if stats is None and len(table) < MAX_TRACKED:
         stats = table[name] = FeatureStats()
@@ -581,7 +589,9 @@ class Report:
     sound: int = 0  # records that passed every check
     file_bytes: int = 0  # bytes read from the input (compressed, if it is)
     data_bytes: int = 0  # uncompressed bytes of the records read, framing included
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # the first MAX_PROBLEMS_KEPT
+    problem_count: int = 0  # all of them
+    bad_run: int = 0  # bad records since the last sound one
     stats: RecordStats | WarmupStats | None = None
     keep_going: bool = False  # reading went on past bad records
     header_keys: Counter[int] = field(default_factory=Counter)  # lagrangex data_source_key
@@ -593,17 +603,36 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problem_count
+
+    @property
+    def ended_by_framing(self) -> bool:
+        """Whether a framing error (after which no record can be found) ended the reading."""
+        return bool(self.problems) and self.problems[-1].fatal
+
+    @property
+    def ended_by_run(self) -> bool:
+        """Whether ``MAX_BAD_RUN`` bad records in a row ended the reading."""
+        return self.bad_run >= MAX_BAD_RUN
 
     @property
     def stopped_early(self) -> bool:
         """Whether records after the last one read were left unread."""
-        return bool(self.problems) and (self.problems[-1].fatal or not self.keep_going)
+        return self.problem_count > 0 and (
+            self.ended_by_framing or self.ended_by_run or not self.keep_going
+        )
+
+    def add_problem(self, problem: Problem) -> None:
+        """Count ``problem``; keep it if fewer than ``MAX_PROBLEMS_KEPT`` are (or it is fatal)."""
+        self.problem_count += 1
+        self.bad_run += 1
+        if problem.fatal or len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(problem)
 
     def error_message(self) -> str:
         """One line for the CLI's ``Error:``: the first problem, and how many more."""
         first = self.problems[0].message
-        more = len(self.problems) - 1
+        more = self.problem_count - 1
         return first if not more else f"{first} (and {more} more bad record{'s' * (more > 1)})"
 
 
@@ -640,6 +669,10 @@ class _CountingSource:
 
     def tell(self) -> int:
         return int(self._src.tell())  # type: ignore[attr-defined]
+
+    def fileno(self) -> int:
+        """The source's descriptor (readers tell a regular file from a device by it)."""
+        return int(self._src.fileno())  # type: ignore[attr-defined]
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Seeks the source; a look ahead that seeks back is not counted twice."""
@@ -766,7 +799,7 @@ def inspect_stream(
     report.file_bytes = raw.count
     if not report.records and not report.problems:
         empty = "empty input" if not head else "no records"
-        report.problems.append(Problem(f"{where}: {empty}, nothing to verify", fatal=True))
+        report.add_problem(Problem(f"{where}: {empty}, nothing to verify", fatal=True))
     if report.ok or report.records >= DETECT_WINDOW:
         # Other layouts are worth suggesting only when the given one failed at once: a
         # file that read cleanly for a while and then broke is damaged, not misread.
@@ -798,7 +831,7 @@ def _detect_datafile(
     except DetectionError as exc:
         detection = None
         if header is None and exc.furthest is None:
-            report.problems.append(Problem(str(exc), fatal=True))
+            report.add_problem(Problem(str(exc), fatal=True))
             return None, chosen
         if header is None and exc.furthest is not None:
             header, chosen = exc.furthest.header, RecordType(exc.furthest.record_type.value)
@@ -883,7 +916,7 @@ def _verify(
                 else f" (reading with header {report.header.describe()})"
             )
             message = f"{where}: record {first.number} at offset {first.offset}: parses as none of"
-            report.problems.append(Problem(f"{message} {titles}{hint}", fatal=True))
+            report.add_problem(Problem(f"{message} {titles}{hint}", fatal=True))
             report.records = sum(1 for i in window if not _is_fatal(i))
             return
     report.record_type = record_type
@@ -929,8 +962,8 @@ def _check_item(
         else:
             _count_record(report, item, message, embedded, show)
             return True
-    report.problems.append(problem)
-    return not problem.fatal and report.keep_going
+    report.add_problem(problem)
+    return not problem.fatal and report.keep_going and not report.ended_by_run
 
 
 def _count_record(
@@ -941,6 +974,7 @@ def _count_record(
     show: int,
 ) -> None:
     report.sound += 1
+    report.bad_run = 0
     stats = report.stats
     if isinstance(stats, WarmupStats):
         stats.add(message, embedded)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import stat
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO, NamedTuple, Protocol
@@ -411,13 +412,22 @@ def _stream_label(fo: object) -> str:
     return name if isinstance(name, str) else "data file"
 
 
+def _regular_file(src: BinarySource) -> bool:
+    """False for a device such as /dev/zero: it seeks, but its "end" is not where data ends."""
+    fileno = getattr(src, "fileno", None)
+    try:
+        return fileno is None or stat.S_ISREG(os.fstat(fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):  # BytesIO and wrappers have no descriptor
+        return True
+
+
 def _stream_length(src: BinarySource) -> int | None:
     """Bytes from the current position to the end, if ``src`` can tell without reading."""
     seekable, tell, seek = (getattr(src, name, None) for name in ("seekable", "tell", "seek"))
     if seekable is None or tell is None or seek is None:
         return None
     try:
-        if not seekable():
+        if not seekable() or not _regular_file(src):
             return None
         here = tell()
         end = seek(0, os.SEEK_END)
