@@ -62,6 +62,14 @@ class OutputExistsError(MonogenError, FileExistsError):
     """The output exists and overwriting it was not asked for."""
 
 
+class OutputError(MonogenError, OSError):
+    """An output cannot be written (disk full, I/O error, a directory); the message names it."""
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+
 class CompressionError(MonogenError, ValueError):
     """A compression name is not one monogen knows; the message lists the valid names."""
 
