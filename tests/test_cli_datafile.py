@@ -13,6 +13,7 @@ import re
 import struct
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -236,15 +237,15 @@ def test_failure_mid_stream_leaves_no_file(
     from monogen.errors import MonogenError
 
     calls = {"n": 0}
-    original = datafile.DataFileWriter.write
+    original = datafile.DataFileWriter.write_many
 
-    def failing_write(self: datafile.DataFileWriter, payload: bytes) -> None:
+    def failing_write(self: datafile.DataFileWriter, payloads: Sequence[bytes]) -> None:
         calls["n"] += 1
-        if calls["n"] == 100:
+        if calls["n"] == 3:  # the third batch
             raise MonogenError("disk on fire")
-        original(self, payload)
+        original(self, payloads)
 
-    monkeypatch.setattr(datafile.DataFileWriter, "write", failing_write)
+    monkeypatch.setattr(datafile.DataFileWriter, "write_many", failing_write)
     path = tmp_path / "d.bin"
     result = run(runner, "datafile", "--num-batch", "5", "--out", str(path))
     assert result.exit_code == 1

@@ -65,3 +65,11 @@ def test_random_fids_use_every_hash_bit_evenly() -> None:
 def test_unknown_version() -> None:
     with pytest.raises(SlotError, match="fid version must be 1 or 2, not 3"):
         fids.fid_version(3)
+
+
+def test_random_hashes_are_the_full_range_integers_numpy_draws() -> None:
+    """The raw generator output is the same stream ``integers(0, 2**64)`` gives."""
+    ours = fids.random_hashes(np.random.default_rng(3), 1000)
+    theirs = np.random.default_rng(3).integers(0, 2**64, size=1000, dtype=np.uint64)
+    assert ours.dtype == np.uint64
+    assert (ours == theirs).all()

@@ -29,7 +29,6 @@ MASK_V1 = (1 << HASH_BITS_V1) - 1
 MASK_V2 = (1 << HASH_BITS_V2) - 1
 MAX_SLOT_V1 = (1 << (64 - HASH_BITS_V1)) - 1  # 1023
 MAX_SLOT_V2 = (1 << (64 - HASH_BITS_V2)) - 1  # 65535
-_FULL_RANGE = 1 << 64
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,9 @@ def random_hashes(rng: np.random.Generator, count: int) -> np.ndarray:
     """Uniform random 64-bit integers, the raw material of a fid's hash bits.
 
     The original drew a positive 63-bit integer and kept its low 54 or 48 bits;
-    those low bits are uniform either way, and drawing the full 64-bit range lets
-    numpy hand out raw generator output instead of rejection-sampling a bound.
+    those low bits are uniform either way, and drawing the full 64-bit range is
+    the bit generator's raw output: ``random_raw`` hands it out directly (the same
+    values ``rng.integers(0, 2**64, dtype=np.uint64)`` gives, without its overhead).
     """
-    return rng.integers(0, _FULL_RANGE, size=count, dtype=np.uint64)
+    raw: np.ndarray = rng.bit_generator.random_raw(count)
+    return raw

@@ -186,6 +186,7 @@ class SparsePlan:
         if len(layouts) > 1:
             raise ValueError("a SparsePlan draws fids of one layout (v1 or v2)")
         self._mask = np.uint64(layouts.pop().mask if layouts else 0)
+        self._cell_highs: dict[tuple[int, bool], np.ndarray] = {}
 
     def draw(self, rng: np.random.Generator, rows: int, *, drop_rate: float) -> SparseBlock:
         """The features' fids feature by feature, as the Example encoders read them."""
@@ -193,7 +194,7 @@ class SparsePlan:
         if not self.specs:
             return SparseBlock(rows, np.zeros(shape, bool), np.zeros(shape, np.int64), _NO_FIDS)
         present, counts = self._counts(rng, shape, drop_rate)
-        values = self._fids(rng, counts.ravel(), np.broadcast_to(self._high[:, None], shape))
+        values = self._fids(rng, counts.ravel(), self._cell_high(rows, by_row=False))
         return SparseBlock(rows, present, counts, values)
 
     def draw_rows(self, rng: np.random.Generator, rows: int) -> RowFids:
@@ -203,7 +204,7 @@ class SparsePlan:
             return RowFids(_NO_FIDS, np.zeros(rows + 1, dtype=np.int64))
         _present, counts = self._counts(rng, shape, drop_rate=0.0)
         by_row = counts.T
-        values = self._fids(rng, by_row.ravel(), np.broadcast_to(self._high, by_row.shape))
+        values = self._fids(rng, by_row.ravel(), self._cell_high(rows, by_row=True))
         offsets = np.zeros(rows + 1, dtype=np.int64)
         np.cumsum(by_row.sum(axis=1), out=offsets[1:])
         return RowFids(values, offsets)
@@ -229,8 +230,26 @@ class SparsePlan:
         """Random fids for cells of ``per_cell`` fids each; ``high``: each cell's slot bits."""
         values = fids.random_hashes(rng, int(per_cell.sum()))
         values &= self._mask
-        values |= np.repeat(high.ravel(), per_cell)
+        values |= _spread(high, per_cell, self._counts_vary)
         return values
+
+    def _cell_high(self, rows: int, *, by_row: bool) -> np.ndarray:
+        """Each cell's slot bits, cells feature-major or (``by_row``) record-major; made
+        once per batch size, as a contiguous array (what ``np.repeat`` is fastest on)."""
+        key = (rows, by_row)
+        high = self._cell_highs.get(key)
+        if high is None:
+            high = np.tile(self._high, rows) if by_row else np.repeat(self._high, rows)
+            self._cell_highs[key] = high
+        return high
+
+
+def _spread(values: np.ndarray, counts: np.ndarray, counts_vary: bool) -> np.ndarray:
+    """``np.repeat(values, counts)``; counts of 0 or 1 (``counts_vary`` False) take
+    ``np.compress``, several times faster than ``np.repeat``'s loop on a random mask."""
+    if counts_vary:
+        return np.repeat(values, counts)
+    return np.compress(counts.astype(bool), values)
 
 
 @dataclass(frozen=True)
