@@ -20,7 +20,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from monogen.cli import cli
-from monogen.errors import TensorFlowMissingError
 from monogen.gen.generator import RecordGenerator, Variant
 from monogen.gen.schema import Schema
 from monogen.io.tfrecord import read_records, write_records
@@ -98,16 +97,6 @@ def write_warmup(path: Path, records: list[bytes]) -> Path:
     with path.open("wb") as fo:
         write_records(fo, records)
     return path
-
-
-@pytest.fixture
-def no_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
-    def missing() -> None:
-        raise TensorFlowMissingError(
-            f"this command needs TensorFlow, which is not installed; run: {demo.INSTALL_HINT}"
-        )
-
-    monkeypatch.setattr(demo, "require_tensorflow", missing)
 
 
 # --------------------------------------------------------------------------- without TF

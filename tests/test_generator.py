@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from monogen.encode.reference import LABEL_LIST, LINE_ID_LIST
 from monogen.errors import SchemaError
+from monogen.formats import LABEL_LIST, LINE_ID_LIST, VARIANTS
 from monogen.gen import fids
 from monogen.gen.featurelist import parse_feature_list
 from monogen.gen.generator import RecordGenerator, Variant
@@ -201,7 +201,7 @@ def test_same_seed_same_bytes_and_different_seeds_differ() -> None:
         gen = RecordGenerator(s, variant, seed=seed, req_time=1, drop_rate=0.5, batch_size=8)
         return list(gen.serialized_records(20))
 
-    for variant in Variant:
+    for variant in VARIANTS:
         assert run(variant, 11) == run(variant, 11)
         assert run(variant, 11) != run(variant, 12)
 
@@ -240,7 +240,7 @@ def test_variant_aliases() -> None:
     assert Variant.parse("Example-Batch") is Variant.EXAMPLE_BATCH
     with pytest.raises(SchemaError, match="unknown variant 'exmple'"):
         Variant.parse("exmple")
-    assert [v.input_name for v in Variant] == ["examples", "instances", "example_batch"]
+    assert [v.input_name for v in VARIANTS] == ["examples", "instances", "example_batch"]
 
 
 def test_instance_message_class() -> None:

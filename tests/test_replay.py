@@ -123,18 +123,6 @@ def two_heads(tmp_path: Path) -> Path:
     return fake_model(tmp_path / "heads", TWO_HEADS)
 
 
-@pytest.fixture
-def no_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
-    """TensorFlow as if not installed: the one switch both commands import it through."""
-
-    def missing() -> None:
-        raise TensorFlowMissingError(
-            f"this command needs TensorFlow, which is not installed; run: {demo.INSTALL_HINT}"
-        )
-
-    monkeypatch.setattr(demo, "require_tensorflow", missing)
-
-
 # --------------------------------------------------------------------------- checks, no TF
 
 

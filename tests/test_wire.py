@@ -17,14 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from monogen import formats
 from monogen.encode import reference as messages
 from monogen.encode import wire
-from monogen.gen.generator import RecordGenerator, Variant
+from monogen.gen.generator import RecordGenerator
 from monogen.gen.sampling import BatchDraw, RowFids, SparseBlock
 from monogen.gen.schema import DenseSpec, DType, ExtraSpec, Schema
 from monogen.proto import example_pb2, line_id_pb2, proto_parser_pb2
 
-VARIANTS = [v.value for v in Variant]
+VARIANTS = [v.value for v in formats.VARIANTS]
 REQ_TIME = 1_700_000_000
 # Every field of the LineId proto, with the shapes the strategy may give it.
 LINE_ID_FIELDS = {

@@ -20,11 +20,12 @@ from monogen.cli.options import (
     variant_option,
 )
 from monogen.cli.ui import counted, human_bytes
+from monogen.formats import RecordType
 
 # The original generator's default, and a file a quick test can still read at a glance.
 DEFAULT_NUM_BATCH = 128
 # Monolith's data-file reader (FilePBDataset) defaults to Instance records.
-DEFAULT_VARIANT = "instance"
+DEFAULT_VARIANT = RecordType.INSTANCE.value
 # The original passed ParserArgs' drop rate, whose default is 0.5 (as `monogen warmup`).
 DEFAULT_DROP_RATE = 0.5
 COMPRESSIONS = ("none", "gzip", "zlib")
@@ -113,7 +114,7 @@ def datafile_cmd(
         )
         stored = None if out == "-" else stream.tell()
     records = counted(summary.records, generator.variant.record_name)
-    rows = f" of {batch_size} rows" if generator.variant.value == "example_batch" else ""
+    rows = f" of {batch_size} rows" if generator.variant is RecordType.EXAMPLE_BATCH else ""
     target = "stdout" if out == "-" else out
     header_fact = f"header {header.describe()}" + (f" (source {source})" if source else "")
     reporter.summary(

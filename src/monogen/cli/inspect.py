@@ -14,6 +14,7 @@ import click
 from monogen.cli.common import start
 from monogen.cli.options import HEADER_FLAGS, header_options, pop_header, quiet_option
 from monogen.cli.ui import counted, human_bytes
+from monogen.formats import RECORD_TYPE_CHOICES, RecordType
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("auto", "tfrecord", "datafile")
 COMPRESSIONS = ("auto", "none", "gzip", "zlib")
-RECORD_TYPES = ("auto", "example", "instance", "example_batch", "examplebatch", "prediction_log")
+RECORD_TYPES = ("auto", *RECORD_TYPE_CHOICES)
 PERCENT = 100.0
 
 
@@ -230,9 +231,9 @@ def _facts(report: Report) -> list[tuple[str, str]]:
         if report.assumed:
             how = "assumed: no sound record to tell from"
         if report.also_parses_as:
-            how += "; also parses as " + ", ".join(t.display for t in report.also_parses_as)
-        kind = report.record_type.display
-        if report.record_type.value == "prediction_log":
+            how += "; also parses as " + ", ".join(t.record_name for t in report.also_parses_as)
+        kind = report.record_type.record_name
+        if report.record_type is RecordType.PREDICTION_LOG:
             kind += ", a warmup file"
         facts.append(("record type", f"{kind} ({how})"))
     if report.detection is not None and report.detection.examined:
@@ -281,7 +282,7 @@ def _plural(n: int, unit: str) -> str:
 
 def _render_records(stats: RecordStats, console: Console) -> None:
     rows = stats.rows
-    noun = "ExampleBatches" if stats.record_type.value == "example_batch" else "records"
+    noun = "ExampleBatches" if stats.record_type is RecordType.EXAMPLE_BATCH else "records"
     console.print(f"  {'rows':<12} {rows}" + (f" in {stats.records} {noun}" * (
         stats.records != rows)), markup=False)  # fmt: skip
     if stats.fidv1_slots:
@@ -351,7 +352,7 @@ def _render_warmup(stats: WarmupStats, console: Console) -> None:
             ],
         )
     for record_stats in stats.records.values():
-        noun = record_stats.record_type.display
+        noun = record_stats.record_type.record_name
         console.print(f"\nrecords in the requests: {noun}", markup=False)
         _render_records(record_stats, console)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from monogen.config import Kind, Setting
+from monogen.formats import DEFAULT_BATCH_SIZE, VARIANT_CHOICES
 
 if TYPE_CHECKING:
     from monogen.io.datafile import HeaderOptions
@@ -23,7 +24,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 ENV_PREFIX = "MONOGEN_"
 # click's exit status for a usage error; a bad config file is one.
 USAGE_EXIT = 2
-VARIANTS = ("example", "instance", "example_batch", "examplebatch")
 
 
 def env(name: str) -> str:
@@ -249,7 +249,7 @@ def out_option(default: str | None = "-", **kwargs: Any) -> Callable[[F], F]:
 def variant_option(default: str | None) -> Callable[[F], F]:
     return click.option(
         "--variant",
-        type=click.Choice(VARIANTS, case_sensitive=False),
+        type=click.Choice(VARIANT_CHOICES, case_sensitive=False),
         default=default,
         show_default=default is not None,
         help="Record type: example, instance or example_batch.",
@@ -260,7 +260,7 @@ def batch_size_option(help_text: str) -> Callable[[F], F]:
     return click.option(
         "--batch-size",
         type=click.IntRange(min=1),
-        default=64,
+        default=DEFAULT_BATCH_SIZE,
         show_default=True,
         help=help_text,
     )

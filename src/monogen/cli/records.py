@@ -18,6 +18,7 @@ from monogen.cli.options import (
     seed_option,
 )
 from monogen.cli.ui import counted, human_bytes, plural
+from monogen.formats import RecordType
 
 FORMATS = ("text", "json", "binary", "tfrecord")
 
@@ -41,7 +42,7 @@ format_option = click.option(
 )
 
 
-def _record_command(name: str, variant: str, noun: str, example: str) -> click.Command:
+def _record_command(name: str, variant: RecordType, noun: str, example: str) -> click.Command:
     """One generating command per variant; they differ only in record type and help."""
     nouns = plural(noun)
 
@@ -52,7 +53,7 @@ def _record_command(name: str, variant: str, noun: str, example: str) -> click.C
     @force_option
     @batch_size_option(
         "Rows per ExampleBatch."
-        if variant == "example_batch"
+        if variant is RecordType.EXAMPLE_BATCH
         else "Records drawn per vectorised batch (output is the same stream for a given value)."
     )
     @schema_options(drop_rate=0.0, instance=variant == "instance")
@@ -81,7 +82,7 @@ def _record_command(name: str, variant: str, noun: str, example: str) -> click.C
         reporter.summary(f"wrote {what} to {target}", *size, reporter.seconds())
 
     command.help = (
-        f"Generate {nouns} ({variant} records).\n\n"
+        f"Generate {nouns} ({variant.value} records).\n\n"
         "Features come from --slots/--sparse/--dense/... flags, MONOGEN_* variables or a "
         "--config file; with none, a built-in default schema is used.\n\n"
         f"\b\nExample:\n  {example}"
@@ -92,19 +93,19 @@ def _record_command(name: str, variant: str, noun: str, example: str) -> click.C
 
 example_cmd = _record_command(
     "example",
-    "example",
+    RecordType.EXAMPLE,
     "Example",
     "monogen example --seed 1 --count 2 --slots 1-10 --dense user_embedding:16",
 )
 instance_cmd = _record_command(
     "instance",
-    "instance",
+    RecordType.INSTANCE,
     "Instance",
     "monogen instance --fidv1-slots 1-20 --dense ctr:1 --count 100 -f binary -o inst.bin",
 )
 batch_cmd = _record_command(
     "batch",
-    "example_batch",
+    RecordType.EXAMPLE_BATCH,
     "ExampleBatch",
     "monogen batch --batch-size 128 --count 10 -f tfrecord -o batches.tfrecord",
 )

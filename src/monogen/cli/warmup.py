@@ -23,6 +23,7 @@ from monogen.cli.options import (
     variant_option,
 )
 from monogen.cli.ui import Reporter, counted, human_bytes
+from monogen.formats import DEFAULT_MAX_RECORDS, DEFAULT_MODEL_NAME, RecordType
 
 if TYPE_CHECKING:
     from monogen.io.datafile import HeaderOptions
@@ -33,7 +34,6 @@ NO_TARGET = (
     "give --out PATH (- for stdout), or --saved-model DIR to write "
     "DIR/assets.extra/tf_serving_warmup_requests"
 )
-EXAMPLE_BATCH = "example_batch"
 
 
 @click.command("warmup")
@@ -49,7 +49,7 @@ EXAMPLE_BATCH = "example_batch"
 @variant_option(None)
 @click.option(
     "--model-name",
-    default="entry",
+    default=DEFAULT_MODEL_NAME,
     show_default=True,
     help="ModelSpec.name of every request.",
 )
@@ -73,7 +73,7 @@ EXAMPLE_BATCH = "example_batch"
 @click.option(
     "--max-records",
     type=click.IntRange(min=1),
-    default=1000,
+    default=DEFAULT_MAX_RECORDS,
     show_default=True,
     help="Record budget: the file holds max_records // batch_size requests.",
 )
@@ -232,7 +232,7 @@ def _note_plan(reporter: Reporter, plan: WarmupPlan, model: ModelSignatures | No
 
 
 def _per_request(plan: WarmupPlan, from_file: bool) -> str:
-    if plan.variant.value == EXAMPLE_BATCH:
+    if plan.variant is RecordType.EXAMPLE_BATCH:
         rows = "" if from_file else f" of {plan.batch_size} rows"
         return f"1 ExampleBatch{rows} per request"
     return f"{counted(plan.records_per_request, plan.variant.record_name)} per request"

@@ -27,10 +27,17 @@ from google.protobuf.descriptor import FieldDescriptor
 
 from monogen.encode import reference as messages
 from monogen.errors import HeaderOptionsError
+from monogen.formats import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_RECORDS,
+    DEFAULT_MODEL_NAME,
+    DEFAULT_SIGNATURE,
+    Variant,
+)
 from monogen.gen import fids
 from monogen.gen.featurelist import Feature, FeatureList
 from monogen.gen.fids import MASK_V1, MASK_V2, MAX_SLOT_V1, MAX_SLOT_V2
-from monogen.gen.generator import DEFAULT_BATCH_SIZE, RecordGenerator, Variant
+from monogen.gen.generator import RecordGenerator
 from monogen.gen.sampling import LineIdPlan, SparsePlan, SparseSpec, draw_dense
 from monogen.gen.schema import (
     LINE_ID_DESCRIPTOR,
@@ -57,10 +64,7 @@ from monogen.proto.example_pb2 import Feature as EFeature
 from monogen.proto.feature_pb2 import Feature as IFeature
 from monogen.proto.line_id_pb2 import LineId
 from monogen.proto.proto_parser_pb2 import Instance
-from monogen.serving.savedmodel import DEFAULT_SIGNATURE
 from monogen.serving.warmup import (
-    DEFAULT_MAX_RECORDS,
-    DEFAULT_MODEL_NAME,
     WarmupPlan,
     plan_requests,
     prediction_logs,

@@ -19,12 +19,10 @@ from collections.abc import Sequence
 import numpy as np
 from google.protobuf.message import Message
 
+from monogen.formats import LABEL_LIST, LINE_ID_LIST
 from monogen.gen.sampling import BatchDraw, LineIdValues
 from monogen.gen.schema import DType, FeatureMeta, Schema
 from monogen.proto import example_pb2, feature_pb2, line_id_pb2, proto_parser_pb2
-
-LINE_ID_LIST = "__LINE_ID__"
-LABEL_LIST = "__LABEL__"
 
 
 def fill_line_id(line_id: line_id_pb2.LineId, values: LineIdValues, i: int) -> None:

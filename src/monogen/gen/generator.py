@@ -28,7 +28,6 @@ import itertools
 import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from enum import Enum
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -37,6 +36,10 @@ from google.protobuf.message import Message
 from monogen.encode import reference as messages
 from monogen.encode import wire
 from monogen.errors import SchemaError
+
+# Re-exported: callers have imported the record type and the default from here.
+from monogen.formats import DEFAULT_BATCH_SIZE as DEFAULT_BATCH_SIZE
+from monogen.formats import Variant as Variant
 from monogen.gen.sampling import (
     BatchDraw,
     LineIdPlan,
@@ -46,9 +49,7 @@ from monogen.gen.sampling import (
     warn_unfilled_dense,
 )
 from monogen.gen.schema import Schema
-from monogen.proto import example_pb2, proto_parser_pb2
 
-DEFAULT_BATCH_SIZE = 64
 MAX_SEED = 2**63 - 1
 # Reproducible-build tools set this to the time a build should claim (seconds since epoch).
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
@@ -56,55 +57,6 @@ SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 DERIVED_REQ_TIME_START = 1_704_067_200
 DERIVED_REQ_TIME_SPAN = 366 * 24 * 3600
 
-
-class Variant(str, Enum):
-    """The record type, which also names the warmup request's input tensor."""
-
-    EXAMPLE = "example"
-    INSTANCE = "instance"
-    EXAMPLE_BATCH = "example_batch"
-
-    @classmethod
-    def parse(cls, text: str | Variant) -> Variant:
-        if isinstance(text, Variant):
-            return text
-        key = text.strip().lower().replace("-", "_")
-        key = {"examplebatch": "example_batch", "batch": "example_batch"}.get(key, key)
-        try:
-            return cls(key)
-        except ValueError:
-            valid = ", ".join(v.value for v in cls)
-            raise SchemaError(f"unknown variant {text!r} (expected one of: {valid})") from None
-
-    @property
-    def input_name(self) -> str:
-        """The serving signature input that takes this variant."""
-        return _INPUT_NAMES[self]
-
-    @property
-    def message_class(self) -> type[Message]:
-        return _MESSAGE_CLASSES[self]
-
-    @property
-    def record_name(self) -> str:
-        """The record's message name (``Example``, ``Instance``, ``ExampleBatch``)."""
-        return self.message_class.DESCRIPTOR.name
-
-    def rows_per_record(self, batch_size: int) -> int:
-        """Rows one serialized record holds: a whole batch for an ExampleBatch, else one."""
-        return batch_size if self is Variant.EXAMPLE_BATCH else 1
-
-
-_INPUT_NAMES = {
-    Variant.EXAMPLE: "examples",
-    Variant.INSTANCE: "instances",
-    Variant.EXAMPLE_BATCH: "example_batch",
-}
-_MESSAGE_CLASSES: dict[Variant, type[Message]] = {
-    Variant.EXAMPLE: example_pb2.Example,
-    Variant.INSTANCE: proto_parser_pb2.Instance,
-    Variant.EXAMPLE_BATCH: example_pb2.ExampleBatch,
-}
 Builder = Callable[[Schema, BatchDraw], Sequence[Any]]
 
 
@@ -278,4 +230,4 @@ class RecordGenerator:
     @property
     def records_per_batch(self) -> int:
         """Serialized records in one batch: one ExampleBatch, else ``batch_size`` rows."""
-        return 1 if self.variant is Variant.EXAMPLE_BATCH else self.batch_size
+        return self.variant.records_per_batch(self.batch_size)

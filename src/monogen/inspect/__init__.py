@@ -52,8 +52,16 @@ from typing import Any, NamedTuple
 from google.protobuf.message import DecodeError, Message
 
 from monogen.errors import CorruptRecordError, MonogenError, SchemaError, TruncatedRecordError
+from monogen.formats import (
+    DEFAULT_SIGNATURE,
+    LABEL_LIST,
+    LINE_ID_LIST,
+    MAX_WARMUP_LOGS,
+    VARIANTS,
+    RecordType,
+    dtype_name,
+)
 from monogen.gen.fids import HASH_BITS_V1, HASH_BITS_V2
-from monogen.gen.generator import Variant
 from monogen.io import datafile
 from monogen.io.compression import (
     GZIP_WBITS,
@@ -75,8 +83,7 @@ from monogen.io.detect import (
     unknown_fields,
 )
 from monogen.io.tfrecord import FRAME_OVERHEAD, iter_frames, looks_like_tfrecord
-from monogen.proto import example_pb2, line_id_pb2, prediction_log_pb2, proto_parser_pb2
-from monogen.serving.warmup import MAX_WARMUP_LOGS
+from monogen.proto import example_pb2, line_id_pb2
 
 # How many leading records decide the record type, and are tried with other header
 # options when reading a data file fails.
@@ -90,11 +97,6 @@ MAX_BAD_RUN = 1000
 # have hundreds; the cap keeps memory flat on a file full of garbage names.
 MAX_TRACKED = 4096
 
-# The ExampleBatch feature lists that carry each row's LineId and labels.
-LINE_ID_LIST = "__LINE_ID__"
-LABEL_LIST = "__LABEL__"
-SERVING_DEFAULT = "serving_default"
-
 
 class FileFormat(str, enum.Enum):
     """The container: checksummed TFRecord frames, or Monolith's header + length framing."""
@@ -107,43 +109,6 @@ class FileFormat(str, enum.Enum):
         return {FileFormat.TFRECORD: "TFRecord", FileFormat.DATAFILE: "Monolith data file"}[self]
 
 
-class RecordType(str, enum.Enum):
-    """What each record is; PREDICTION_LOG means a TF Serving warmup file."""
-
-    EXAMPLE = "example"
-    INSTANCE = "instance"
-    EXAMPLE_BATCH = "example_batch"
-    PREDICTION_LOG = "prediction_log"
-
-    @classmethod
-    def parse(cls, text: str | RecordType) -> RecordType:
-        """Accepts the ``--variant`` spellings, plus ``warmup`` for PREDICTION_LOG."""
-        if isinstance(text, RecordType):
-            return text
-        if text.strip().lower().replace("-", "_") in _PREDICTION_LOG_NAMES:
-            return cls.PREDICTION_LOG
-        try:
-            return cls(Variant.parse(text).value)
-        except SchemaError:
-            valid = ", ".join(t.value for t in cls)
-            raise SchemaError(f"unknown record type {text!r} (expected one of: {valid})") from None
-
-    @property
-    def message_class(self) -> type[Message]:
-        return _MESSAGE_CLASSES[self]
-
-    @property
-    def display(self) -> str:
-        return self.message_class.DESCRIPTOR.name
-
-
-_PREDICTION_LOG_NAMES = frozenset({"prediction_log", "predictionlog", "warmup"})
-_MESSAGE_CLASSES: dict[RecordType, type[Message]] = {
-    RecordType.EXAMPLE: example_pb2.Example,
-    RecordType.INSTANCE: proto_parser_pb2.Instance,
-    RecordType.EXAMPLE_BATCH: example_pb2.ExampleBatch,
-    RecordType.PREDICTION_LOG: prediction_log_pb2.PredictionLog,
-}
 # Candidates in order of preference when several parse cleanly: a TFRecord is most
 # often a warmup file or tf.Examples' Monolith cousin, a data file most often holds
 # Instances (the default of Monolith's data-file reader).
@@ -155,13 +120,6 @@ _CANDIDATES: dict[FileFormat, tuple[RecordType, ...]] = {
         RecordType.EXAMPLE_BATCH,
     ),
     FileFormat.DATAFILE: (RecordType.INSTANCE, RecordType.EXAMPLE, RecordType.EXAMPLE_BATCH),
-}
-RECORD_VARIANTS = (RecordType.EXAMPLE, RecordType.INSTANCE, RecordType.EXAMPLE_BATCH)
-# The serving input that takes each record type (``monogen.gen.generator.Variant.input_name``).
-INPUT_RECORD_TYPES = {
-    "examples": RecordType.EXAMPLE,
-    "instances": RecordType.INSTANCE,
-    "example_batch": RecordType.EXAMPLE_BATCH,
 }
 
 
@@ -492,7 +450,7 @@ class WarmupStats:
         self.logs += 1
         request = log.predict_log.request
         spec = request.model_spec
-        _count(self.signatures, spec.signature_name or f"{SERVING_DEFAULT} (empty name)")
+        _count(self.signatures, spec.signature_name or f"{DEFAULT_SIGNATURE} (empty name)")
         _count(self.model_names, spec.name)
         if request.output_filter:
             self.output_filter_logs += 1
@@ -506,10 +464,10 @@ class WarmupStats:
                     continue
                 stats = self.inputs[name] = InputStats()
             stats.requests += 1
-            _count(stats.dtypes, _dtype_name(tensor.dtype))
+            _count(stats.dtypes, dtype_name(tensor.dtype))
             size = _tensor_size(tensor)
             stats.sizes[size] += 1
-            if name in INPUT_RECORD_TYPES:
+            if RecordType.for_input(name) is not None:
                 records += size
         self.records_per_request[records] += 1
         for record_type, message in embedded:
@@ -522,15 +480,6 @@ class WarmupStats:
 def _count(counter: Counter[str], key: str) -> None:
     if key in counter or len(counter) < MAX_TRACKED:
         counter[key] += 1
-
-
-def _dtype_name(dtype: int) -> str:
-    from monogen.proto import types_pb2
-
-    try:
-        return str(types_pb2.DataType.Name(dtype))
-    except ValueError:
-        return f"dtype {dtype}"
 
 
 def _tensor_size(tensor: Any) -> int:
@@ -548,9 +497,9 @@ def _embedded_records(log: Any) -> list[tuple[RecordType, Message]]:
         values = list(tensor.string_val)
         if not values:
             continue
-        record_type = INPUT_RECORD_TYPES.get(name)
+        record_type = RecordType.for_input(name)
         if record_type is None:
-            record_type, _, evidence = detect_record_type(values[:DETECT_WINDOW], RECORD_VARIANTS)
+            record_type, _, evidence = detect_record_type(values[:DETECT_WINDOW], VARIANTS)
             if record_type is None or not evidence:
                 continue  # a string input that holds no records (e.g. ids)
         for index, value in enumerate(values):
@@ -767,7 +716,7 @@ def inspect_stream(
     options that cannot be used.
     """
     report = Report(label=label or _name_of(fo), keep_going=keep_going)
-    chosen = None if record_type is None else RecordType.parse(record_type)
+    chosen = None if record_type is None else RecordType.parse_any(record_type)
     head, src = peek(fo)
     codec = Compression.sniff(head) if compression is None else Compression.parse(compression)
     report.compression = codec
@@ -825,16 +774,15 @@ def _detect_datafile(
         raise SchemaError(
             "a data file holds Instances, Examples or ExampleBatches, not PredictionLogs"
         )
-    variant = None if chosen is None else Variant(chosen.value)
     try:
-        detection, plain = detect_stream(plain, record_type=variant, label=where)
+        detection, plain = detect_stream(plain, record_type=chosen, label=where)
     except DetectionError as exc:
         detection = None
         if header is None and exc.furthest is None:
             report.add_problem(Problem(str(exc), fatal=True))
             return None, chosen
         if header is None and exc.furthest is not None:
-            header, chosen = exc.furthest.header, RecordType(exc.furthest.record_type.value)
+            header, chosen = exc.furthest.header, exc.furthest.record_type
             report.detected = bool(exc.furthest.records)
             report.assumed = not exc.furthest.records
             report.warnings.append(
@@ -851,9 +799,9 @@ def _detect_datafile(
         report.header = header
     else:
         report.header = detection.header
-        chosen = RecordType(detection.record_type.value)
+        chosen = detection.record_type
         report.detected = not detection.type_given
-        report.also_parses_as = tuple(RecordType(t.value) for t in detection.other_types)
+        report.also_parses_as = detection.other_types
     assert report.header is not None
     return _datafile_items(plain, where, report.header), chosen
 
@@ -909,7 +857,7 @@ def _verify(
         report.assumed = record_type is not None and not evidence
         if record_type is None:
             first = next(i for i in window if i.problem is None and i.payload)
-            titles = ", ".join(t.display for t in candidates)
+            titles = ", ".join(t.record_name for t in candidates)
             hint = (
                 ""
                 if report.header is None

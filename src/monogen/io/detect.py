@@ -49,7 +49,7 @@ from google.protobuf.message import DecodeError, Message
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 from monogen.errors import CorruptRecordError, MonogenError, TruncatedRecordError
-from monogen.gen.generator import Variant
+from monogen.formats import Variant
 from monogen.io import datafile
 from monogen.io.compression import BinarySource, Compression, open_compressed_reader, peek
 from monogen.io.datafile import DataRecord, HeaderOptions

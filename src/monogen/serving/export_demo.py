@@ -78,7 +78,6 @@ serialized records (one DT_STRING input) cannot feed.
 from __future__ import annotations
 
 import functools
-import importlib
 import shutil
 import tempfile
 import time
@@ -87,7 +86,6 @@ from dataclasses import dataclass
 from enum import Enum
 from itertools import islice
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -99,13 +97,12 @@ from monogen.errors import (
     OutputExistsError,
     TensorFlowMissingError,
 )
+from monogen.formats import DEFAULT_SIGNATURE, ENTRY_SERVABLE, Variant
 from monogen.gen import fids
-from monogen.gen.generator import RecordGenerator, Variant
+from monogen.gen.generator import RecordGenerator
 from monogen.gen.schema import Schema
 from monogen.proto import proto_parser_pb2
-from monogen.serving.savedmodel import DEFAULT_SIGNATURE
-
-INSTALL_HINT = "pip install 'monogen[tf]'"
+from monogen.serving.tensorflow_import import INSTALL_HINT, require_tensorflow
 
 # --------------------------------------------------------------------------- the model
 NUM_SLOTS = 6
@@ -131,7 +128,7 @@ INPUT_NAME = "instances"
 OUTPUT_NAME = "output"
 LOOKUP_INPUT = "fids"
 LOOKUP_OUTPUT = "embeddings"
-ENTRY_DIR = "entry"
+ENTRY_DIR = ENTRY_SERVABLE
 PS_DIR_PREFIX = "ps_"
 STANDALONE_NAME = "standalone"
 DESCRIPTOR_SOURCE_PREFIX = b"bytes://"
@@ -194,20 +191,6 @@ class DemoWeights:
 
 
 # --------------------------------------------------------------------------- TensorFlow
-
-
-def require_tensorflow() -> ModuleType:
-    """Import TensorFlow, or raise ``TensorFlowMissingError`` saying how to install it."""
-    try:
-        return importlib.import_module("tensorflow")
-    except ImportError as exc:
-        if exc.name != "tensorflow":  # installed, but something inside it fails
-            raise TensorFlowMissingError(
-                f"TensorFlow is installed but fails to import: {exc}"
-            ) from exc
-        raise TensorFlowMissingError(
-            f"this command needs TensorFlow, which is not installed; run: {INSTALL_HINT}"
-        ) from exc
 
 
 @functools.lru_cache(maxsize=1)

@@ -57,11 +57,10 @@ from monogen.errors import (
     TruncatedRecordError,
     WarmupError,
 )
+from monogen.formats import DEFAULT_SIGNATURE, ENTRY_SERVABLE, MAX_WARMUP_LOGS, dtype_name
 from monogen.io.tfrecord import HEADER_SIZE, iter_frames, looks_like_tfrecord
-from monogen.proto import prediction_log_pb2, tensor_pb2, types_pb2
-from monogen.serving import export_demo
+from monogen.proto import prediction_log_pb2, tensor_pb2
 from monogen.serving.savedmodel import (
-    DEFAULT_SIGNATURE,
     SERVE_TAG,
     ModelSignatures,
     Signature,
@@ -69,7 +68,9 @@ from monogen.serving.savedmodel import (
     read_signatures,
     resolve_model_dir,
 )
-from monogen.serving.warmup import ASSETS_EXTRA, MAX_WARMUP_LOGS, WARMUP_FILENAME
+from monogen.serving.tensorflow_import import INSTALL_HINT
+from monogen.serving.tensorflow_import import require_tensorflow as _import_tensorflow
+from monogen.serving.warmup import ASSETS_EXTRA, WARMUP_FILENAME
 
 __all__ = [
     "ENTRY_DIR",
@@ -90,7 +91,7 @@ __all__ = [
 ]
 
 # The distributed export's entry servable: the one that takes the requests.
-ENTRY_DIR = export_demo.ENTRY_DIR
+ENTRY_DIR = ENTRY_SERVABLE
 # The first two bytes of a GZIP stream; a zlib stream starts with CMF 0x78 and a
 # header whose 16-bit big-endian value is a multiple of 31 (RFC 1950).
 GZIP_MAGIC = b"\x1f\x8b"
@@ -221,7 +222,7 @@ def _output_filter_reason(output_filter: Sequence[str], signature: Signature) ->
 def _tensors_reason(inputs: Mapping[str, tensor_pb2.TensorProto], signature: Signature) -> str:
     for name in sorted(inputs):
         tensor, spec = inputs[name], signature.inputs[name]
-        dtype = _dtype_name(tensor.dtype)
+        dtype = dtype_name(tensor.dtype)
         if dtype != spec.dtype:
             return f"input '{name}' is {dtype}; signature '{signature.key}' takes {spec.dtype}"
         shape = tuple(dim.size for dim in tensor.tensor_shape.dim)
@@ -240,14 +241,6 @@ def _shape_fits(shape: tuple[int, ...], spec: TensorSpec) -> bool:
     if len(shape) != len(spec.shape):
         return False
     return all(want < 0 or want == got for want, got in zip(spec.shape, shape, strict=True))
-
-
-def _dtype_name(value: int) -> str:
-    # Same naming as monogen.serving.savedmodel, so names compare equal for equal enums.
-    try:
-        return types_pb2.DataType.Name(value)
-    except ValueError:
-        return f"DT_UNKNOWN_{value}"
 
 
 def _shape_text(shape: Sequence[int] | None) -> str:
@@ -356,13 +349,12 @@ class Answer:
 
 def require_tensorflow() -> ModuleType:
     """Import TensorFlow, or raise ``TensorFlowMissingError`` saying how to install it."""
-    # Through the export demo's import, so one switch turns TensorFlow off for both.
     try:
-        return export_demo.require_tensorflow()
+        return _import_tensorflow()
     except TensorFlowMissingError as exc:
         raise TensorFlowMissingError(
             "replay runs the warmup requests with TensorFlow, which is not installed; "
-            f"run: {export_demo.INSTALL_HINT} (or pass --check-only to only check the file)"
+            f"run: {INSTALL_HINT} (or pass --check-only to only check the file)"
         ) from exc
 
 

@@ -29,13 +29,12 @@ from pathlib import Path
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped, unused-ignore]
 
 from monogen.errors import SavedModelError
-from monogen.gen.generator import Variant
-from monogen.proto import meta_graph_pb2, saved_model_pb2, tensor_shape_pb2, types_pb2
+from monogen.formats import DEFAULT_SIGNATURE, VARIANTS, RecordType, dtype_name
+from monogen.proto import meta_graph_pb2, saved_model_pb2, tensor_shape_pb2
 
 SAVED_MODEL_PB = "saved_model.pb"
 SAVED_MODEL_PBTXT = "saved_model.pbtxt"
 SERVE_TAG = "serve"
-DEFAULT_SIGNATURE = "serving_default"
 # The pseudo-signature TF2's exporter adds to run the model's initializers; not servable.
 INIT_OP_SIGNATURE = "__saved_model_init_op"
 # The output name that marks a single-head model (no per-head warmup copies).
@@ -45,9 +44,6 @@ STRING_DTYPE = "DT_STRING"
 UNKNOWN_DIM = -1
 # TF Serving's version directories are named by a non-negative integer.
 _VERSION_DIR = re.compile(r"[0-9]+")
-
-# Input name a warmup request feeds → the record variant it carries (generation.md).
-INPUT_VARIANTS: Mapping[str, str] = {v.input_name: v.value for v in Variant}
 
 
 @dataclass(frozen=True)
@@ -222,20 +218,12 @@ def _tensor_specs(infos: Mapping[str, meta_graph_pb2.TensorInfo]) -> dict[str, T
     return {
         name: TensorSpec(
             name=name,
-            dtype=_dtype_name(infos[name].dtype),
+            dtype=dtype_name(infos[name].dtype),
             shape=_shape(infos[name].tensor_shape),
             tensor_name=infos[name].name,
         )
         for name in sorted(infos)
     }
-
-
-def _dtype_name(value: int) -> str:
-    """The DataType enum name; monogen's enum is a subset, so others keep their number."""
-    try:
-        return types_pb2.DataType.Name(value)
-    except ValueError:
-        return f"DT_UNKNOWN_{value}"
 
 
 def _shape(proto: tensor_shape_pb2.TensorShapeProto) -> tuple[int, ...] | None:
@@ -280,21 +268,20 @@ def output_heads(signature: Signature) -> list[str]:
     return names
 
 
-def variant_for_input(name: str) -> str:
+def variant_for_input(name: str) -> RecordType:
     """The record variant (example, instance, example_batch) an input named ``name`` takes."""
-    try:
-        return INPUT_VARIANTS[name]
-    except KeyError:
-        accepted = ", ".join(f"{k} ({v})" for k, v in INPUT_VARIANTS.items())
+    variant = RecordType.for_input(name)
+    if variant is None:
+        accepted = ", ".join(f"{v.input_name} ({v.value})" for v in VARIANTS)
         raise SavedModelError(
             f"input '{name}' does not name a record variant; accepted input names: {accepted}; "
             f"pass --variant to choose one"
-        ) from None
+        )
+    return variant
 
 
 __all__ = [
     "DEFAULT_SIGNATURE",
-    "INPUT_VARIANTS",
     "ModelSignatures",
     "Signature",
     "TensorSpec",

@@ -29,14 +29,20 @@ from typing import BinaryIO
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped, unused-ignore]
 
 from monogen.errors import CorruptRecordError, SavedModelError, WarmupError
-from monogen.gen.generator import DEFAULT_BATCH_SIZE, Variant
+from monogen.formats import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_RECORDS,
+    DEFAULT_MODEL_NAME,
+    DEFAULT_SIGNATURE,
+    MAX_WARMUP_LOGS,
+    RecordType,
+    Variant,
+)
 from monogen.io.datafile import DataRecord
 from monogen.io.output import STDIO, open_output
 from monogen.io.tfrecord import TFRecordWriter
 from monogen.proto import prediction_log_pb2, tensor_pb2, types_pb2
 from monogen.serving.savedmodel import (
-    DEFAULT_SIGNATURE,
-    INPUT_VARIANTS,
     SINGLE_HEAD_OUTPUT,
     ModelSignatures,
     Signature,
@@ -66,10 +72,6 @@ __all__ = [
     "write_warmup_file",
 ]
 
-DEFAULT_MODEL_NAME = "entry"
-DEFAULT_MAX_RECORDS = 1000
-# TF Serving's loader fails a model whose warmup file holds more records than this.
-MAX_WARMUP_LOGS = 1000
 ASSETS_EXTRA = "assets.extra"
 WARMUP_FILENAME = "tf_serving_warmup_requests"
 
@@ -115,7 +117,7 @@ class WarmupPlan:
     @property
     def records_per_request(self) -> int:
         """Serialized records in one request: the batch, or one ExampleBatch holding it."""
-        return 1 if self.variant is Variant.EXAMPLE_BATCH else self.batch_size
+        return self.variant.records_per_batch(self.batch_size)
 
     @property
     def copies(self) -> int:
@@ -235,16 +237,16 @@ def _plan_model(
     else:
         input_name = fed[0] if fed else None
     if resolved is None:
-        resolved = Variant.parse(variant_for_input(input_name)) if input_name else Variant.EXAMPLE
+        resolved = variant_for_input(input_name) if input_name else Variant.EXAMPLE
     elif (
         input_name is not None
-        and input_name in INPUT_VARIANTS
-        and input_name != resolved.input_name
+        and (takes := RecordType.for_input(input_name)) is not None
+        and takes is not resolved
     ):
         owner = next(key for key, name in inputs.items() if name == input_name)
         raise SavedModelError(
             f"--variant {resolved.value} does not fit signature '{owner}': its input "
-            f"'{input_name}' takes {INPUT_VARIANTS[input_name]} records"
+            f"'{input_name}' takes {takes.value} records"
         )
     plans, skipped = [], []
     for sig in chosen:
@@ -264,12 +266,13 @@ def _plan_model(
 
 def _check_default_input(variant: Variant | None, default_input: str | None) -> None:
     """The default signature is never left out: a variant it cannot take is refused."""
-    if variant is None or default_input is None or default_input not in INPUT_VARIANTS:
+    if variant is None or default_input is None:
         return
-    if default_input != variant.input_name:
+    takes = RecordType.for_input(default_input)
+    if takes is not None and takes is not variant:
         raise SavedModelError(
             f"--variant {variant.value} does not fit signature '{DEFAULT_SIGNATURE}': its "
-            f"input '{default_input}' takes {INPUT_VARIANTS[default_input]} records"
+            f"input '{default_input}' takes {takes.value} records"
         )
 
 
@@ -388,7 +391,7 @@ def datafile_batches(
     nothing. Reading is lazy, so ``prediction_logs`` stops reading once the plan is full.
     """
     resolved = Variant.parse(variant)
-    size = 1 if resolved is Variant.EXAMPLE_BATCH else batch_size
+    size = resolved.records_per_batch(batch_size)
     message = resolved.message_class
     group: list[bytes] = []
     count = 0

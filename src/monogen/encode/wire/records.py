@@ -41,7 +41,6 @@ from typing import Protocol
 
 import numpy as np
 
-from monogen.encode.reference import LABEL_LIST, LINE_ID_LIST
 from monogen.encode.wire.line_id import LineIdEncoder
 from monogen.encode.wire.primitives import (
     FID_BYTES,
@@ -68,6 +67,7 @@ from monogen.encode.wire.rows import (
     sparse_state,
     split_cell,
 )
+from monogen.formats import LABEL_LIST, LINE_ID_LIST
 from monogen.gen.sampling import (
     MAX_SEQUENCE_FIDS,
     BatchDraw,
