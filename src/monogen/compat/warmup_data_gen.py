@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from monogen.errors import WarmupError
-from monogen.gen.generator import Variant
+from monogen.formats import DEFAULT_SIGNATURE, Variant
 from monogen.gen.schema import DType
 from monogen.io import datafile
 from monogen.io.datafile import HeaderOptions
@@ -47,7 +47,7 @@ from monogen.serving.warmup import (
 __all__ = ["PBReader", "gen_prediction_log_from_file", "tf_dtype"]
 
 DEFAULT_MODEL_NAME = "default"  # the original's --model_name default
-DEFAULT_SIGNATURES = "serving_default"
+DEFAULT_SIGNATURES = DEFAULT_SIGNATURE
 
 
 class PBReader:
