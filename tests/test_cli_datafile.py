@@ -216,7 +216,7 @@ def test_refused_options_exit_2(
 def test_binary_is_not_written_to_a_terminal(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import monogen.cli.datafile as command
+    import monogen.cli.common as command
 
     class Terminal:
         stdout = type("Out", (), {"isatty": staticmethod(lambda: True)})()
@@ -225,7 +225,7 @@ def test_binary_is_not_written_to_a_terminal(
     result = run(runner, "datafile", "--num-batch", "1")
     assert result.exit_code == 2
     assert (
-        "Error: refusing to write a binary data file to a terminal; give --out FILE or pipe it"
+        "Error: refusing to write binary output to a terminal; give --out FILE or pipe it"
         in result.stderr
     )
     assert result.stdout == ""

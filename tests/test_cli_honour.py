@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -143,3 +147,50 @@ def test_drop_rate_help_gives_the_rule_per_feature_kind(runner: CliRunner) -> No
     assert "sequence-like" in text
     assert "only when P > 0" in text
     assert "fid-v1 slots" in text
+
+
+# --- binary output is never written to a terminal -----------------------------------------
+
+TERMINAL_REFUSAL = (
+    "Error: refusing to write binary output to a terminal; give --out FILE or pipe it"
+)
+BINARY_TO_STDOUT = [
+    ["example", "-f", "binary"],
+    ["example", "-f", "tfrecord"],
+    ["instance", "-f", "binary"],
+    ["batch", "-f", "tfrecord", "--batch-size", "1"],
+    ["warmup", "--out", "-", "--max-records", "2", "--batch-size", "1"],
+    ["datafile", "--num-batch", "1", "--batch-size", "1"],
+]
+
+
+def _run_on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """Run monogen with stdout on a pseudo-terminal; return its exit status and stderr."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "monogen", *args, "--seed", "1", "-q"],
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    return done.returncode, done.stderr.decode()
+
+
+@pytest.mark.parametrize("args", BINARY_TO_STDOUT, ids=lambda a: " ".join(a[:3]))
+def test_binary_output_to_a_terminal_is_refused_by_every_command(args: list[str]) -> None:
+    status, stderr = _run_on_a_terminal(args)
+    assert status == 2
+    assert stderr.splitlines()[-1] == TERMINAL_REFUSAL
+
+
+def test_text_output_to_a_terminal_is_fine() -> None:
+    status, stderr = _run_on_a_terminal(["example", "-f", "json"])
+    assert status == 0, stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -12,6 +13,15 @@ from monogen.cli.ui import Reporter, route_warnings
 if TYPE_CHECKING:
     from monogen.gen.generator import RecordGenerator
     from monogen.gen.schema import Schema
+
+
+TERMINAL_REFUSAL = "refusing to write binary output to a terminal; give --out FILE or pipe it"
+
+
+def refuse_binary_to_terminal(out: str | None) -> None:
+    """Binary bytes on a terminal garble it and help nobody: every command refuses alike."""
+    if out == "-" and sys.stdout.isatty():
+        raise click.UsageError(TERMINAL_REFUSAL)
 
 
 def start(*, quiet: bool) -> Reporter:

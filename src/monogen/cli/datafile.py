@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
-from monogen.cli.common import make_generator, start
+from monogen.cli.common import make_generator, refuse_binary_to_terminal, start
 from monogen.cli.options import (
     SchemaArgs,
     batch_size_option,
@@ -90,10 +89,7 @@ def datafile_cmd(
     header = pop_header(kwargs)
     if source is not None and not header.lagrangex:
         raise click.UsageError("--source needs --lagrangex: only a lagrangex header holds it")
-    if out == "-" and sys.stdout.isatty():
-        raise click.UsageError(
-            "refusing to write a binary data file to a terminal; give --out FILE or pipe it"
-        )
+    refuse_binary_to_terminal(out)
     refuse_existing(out, force=force)
     reporter = start(quiet=quiet)
     generator = make_generator(

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from monogen.cli.common import make_generator, resolve_schema, start
+from monogen.cli.common import make_generator, refuse_binary_to_terminal, resolve_schema, start
 from monogen.cli.options import (
     SchemaArgs,
     batch_size_option,
@@ -60,9 +60,11 @@ def _record_command(name: str, variant: RecordType, noun: str, example: str) -> 
     @quiet_option
     def command(count: int, output_format: str, out: str, force: bool, batch_size: int, quiet: bool,
                 **kwargs: Any) -> None:  # fmt: skip
-        from monogen.encode.dump import write_records
+        from monogen.encode.dump import OutputFormat, write_records
         from monogen.io.output import open_output, refuse_existing
 
+        if OutputFormat(output_format).is_binary:
+            refuse_binary_to_terminal(out)
         refuse_existing(out, force=force)
         reporter = start(quiet=quiet)
         generator = make_generator(

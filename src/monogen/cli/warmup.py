@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monogen.cli.common import make_generator, resolve_schema, start
+from monogen.cli.common import make_generator, refuse_binary_to_terminal, resolve_schema, start
 from monogen.cli.options import (
     HEADER_FLAGS,
     SchemaArgs,
@@ -140,6 +140,7 @@ def warmup_cmd(
         model_name=model_name,
     )
     target = _target(out, model)
+    refuse_binary_to_terminal(target)
     refuse_existing(target, force=force)
     _note_plan(reporter, plan, model)
     batches = _record_batches(plan, args, reporter, from_datafile, header)

@@ -34,6 +34,11 @@ class OutputFormat(str, Enum):
     BINARY = "binary"
     TFRECORD = "tfrecord"
 
+    @property
+    def is_binary(self) -> bool:
+        """Framed bytes, not text: never written to a terminal."""
+        return self in (OutputFormat.BINARY, OutputFormat.TFRECORD)
+
 
 def _write_text(fo: BinaryIO, records: Iterable[Message]) -> int:
     count = 0
