@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from monogen.cli.common import make_generator, refuse_binary_to_terminal, resolve_schema, start
 from monogen.cli.options import (
@@ -83,6 +84,13 @@ NO_TARGET = (
     help="Take the records from this Monolith data file (- for stdin) instead of "
     "generating them; read with the header flags below.",
 )
+@click.option(
+    "--from-requests",
+    type=click.Path(exists=True),
+    help="Take recorded requests instead: a directory of serialized PredictRequest files, "
+    "one such file, or a TFRecord of PredictRequests or PredictionLogs. Their model specs "
+    "are kept unless --model-name or --signature is given.",
+)
 @header_options(reading=True)
 @schema_options(drop_rate=0.5)
 @quiet_option
@@ -99,6 +107,7 @@ def warmup_cmd(
     batch_size: int,
     max_records: int,
     from_datafile: str | None,
+    from_requests: str | None,
     quiet: bool,
     **kwargs: Any,
 ) -> None:
@@ -119,11 +128,26 @@ def warmup_cmd(
       monogen warmup --variant instance --signature predict --output-head ctr \\
           --output-head cvr --out w.tfrecord
       monogen warmup --from-datafile train.bin --variant instance --out w.tfrecord
+      monogen warmup --from-requests recorded/ --saved-model /models/ranker
     """
     from monogen.io.output import refuse_existing
     from monogen.serving.savedmodel import read_signatures
     from monogen.serving.warmup import plan_requests, write_warmup_file
 
+    if from_requests is not None:
+        _refuse_unused(ctx, FROM_REQUESTS_OPTIONS, "--from-requests")
+        given_name = ctx.get_parameter_source("model_name") is not ParameterSource.DEFAULT
+        _warmup_from_requests(
+            from_requests,
+            out=out,
+            force=force,
+            saved_model=saved_model,
+            model_name=model_name if given_name else None,
+            signatures=signatures,
+            output_heads=output_heads,
+            quiet=quiet,
+        )
+        return
     header = _reader_header(ctx, kwargs, from_datafile)
     args = SchemaArgs.pop(kwargs)
     if out is None and saved_model is None:
@@ -159,6 +183,74 @@ def warmup_cmd(
     ]
     if summary.logs != summary.requests:
         facts.append(f"{summary.logs} PredictionLogs with output-head copies")
+    reporter.summary(
+        f"wrote {summary.requests} warmup requests to {where}",
+        *facts,
+        human_bytes(summary.bytes),
+        reporter.seconds(),
+    )
+
+
+# What --from-requests uses; every other option would be ignored, so it is refused.
+FROM_REQUESTS_OPTIONS = frozenset(
+    {"out", "force", "saved_model", "model_name", "signatures", "output_heads",
+     "from_requests", "quiet"}
+)  # fmt: skip
+
+
+def _refuse_unused(ctx: click.Context, used: frozenset[str], mode: str) -> None:
+    """A usage error for the first option given on the command line that ``mode`` ignores."""
+    for param in ctx.command.params:
+        name = param.name or ""
+        if name in used or not isinstance(param, click.Option):
+            continue
+        if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
+            raise click.UsageError(f"{param.opts[0]} does not apply with {mode}")
+
+
+def _warmup_from_requests(
+    path: str,
+    *,
+    out: str | None,
+    force: bool,
+    saved_model: str | None,
+    model_name: str | None,
+    signatures: tuple[str, ...],
+    output_heads: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Write a warmup file of the recorded requests at ``path``."""
+    from monogen.io.output import open_output, refuse_existing
+    from monogen.serving.recorded import read_requests, write_recorded_warmup
+    from monogen.serving.savedmodel import read_signatures
+
+    if out is None and saved_model is None:
+        raise click.UsageError(NO_TARGET)
+    reporter = start(quiet=quiet)
+    model = read_signatures(saved_model) if saved_model else None
+    target = _target(out, model)
+    refuse_existing(target, force=force)
+    requests = read_requests(path)
+    with (
+        reporter.progress("warmup", None) as advance,
+        open_output(target, force=force or target == "-") as fo,
+    ):
+        summary = write_recorded_warmup(
+            fo,
+            requests,
+            model=model,
+            model_name=model_name,
+            signatures=signatures,
+            output_heads=output_heads,
+            progress=advance,
+        )
+    facts = [
+        f"{counted(summary.requests, f'recorded {requests.kind}')} from {path}",
+        _signature_fact(summary.signatures),
+    ]
+    if summary.logs != summary.requests:
+        facts.append(f"{summary.logs} PredictionLogs with output-head copies")
+    where = "stdout" if target == "-" else target
     reporter.summary(
         f"wrote {summary.requests} warmup requests to {where}",
         *facts,

@@ -62,6 +62,7 @@ __all__ = [
     "WarmupPlan",
     "WarmupSummary",
     "datafile_batches",
+    "default_heads",
     "plan_requests",
     "prediction_log",
     "prediction_logs",
@@ -291,6 +292,19 @@ def _chosen_signatures(model: ModelSignatures, wanted: tuple[str, ...]) -> list[
             f"(it has: {have})"
         )
     return [model.signatures[n] for n in names]
+
+
+def default_heads(model: ModelSignatures | None, heads: Iterable[str] = ()) -> tuple[str, ...]:
+    """The ``output_filter`` copies each ``serving_default`` request gets.
+
+    Without ``model``: ``heads`` (none for a lone ``output``). With it: the default
+    signature's heads, or the named ones, which must be its outputs.
+    """
+    wanted = tuple(dict.fromkeys(h.strip() for h in heads if h.strip()))
+    if model is None:
+        return _copies(DEFAULT_SIGNATURE, wanted)
+    signature = model.signatures.get(DEFAULT_SIGNATURE)
+    return () if signature is None else _model_heads(signature, wanted)
 
 
 def _model_heads(signature: Signature, heads: tuple[str, ...]) -> tuple[str, ...]:
