@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from monogen.cli.common import start
 from monogen.cli.options import quiet_option
 from monogen.cli.ui import Reporter
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from monogen.serving.export_demo import BeforePublish
     from monogen.serving.replay import ReplayReport
 
@@ -258,6 +258,8 @@ def replay_cmd(saved_model: str, warmup: str | None, check_only: bool, quiet: bo
         _load_tensorflow(reporter, require_tensorflow)
     with reporter.progress("replay", None) as advance:
         report = replay(saved_model, warmup=warmup, check_only=check_only, progress=advance)
+    from rich.console import Console  # rich loads only for commands that print with it
+
     console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
     _print_report(console, report)
     if report.failures:
@@ -274,6 +276,8 @@ def replay_cmd(saved_model: str, warmup: str | None, check_only: bool, quiet: bo
 
 
 def _print_report(console: Console, report: ReplayReport) -> None:
+    from rich.table import Table
+
     summary = Table(title="warmup replay", show_header=False, title_justify="left")
     summary.add_column("what", style="bold")
     summary.add_column("value", overflow="fold")

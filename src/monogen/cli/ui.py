@@ -12,17 +12,10 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+if TYPE_CHECKING:
+    from rich.console import Console
 
 T = TypeVar("T")
 Advance = Callable[[int], None]
@@ -33,8 +26,18 @@ class Reporter:
 
     def __init__(self, *, quiet: bool = False) -> None:
         self.quiet = quiet
-        self.console = Console(stderr=True, highlight=False, soft_wrap=True)
+        self._console: Console | None = None
         self.started = time.perf_counter()
+
+    @property
+    def console(self) -> Console:
+        """rich's console on stderr, made on first use: rich takes a good part of the
+        CLI's start-up to import, and a quiet run never needs it."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, highlight=False, soft_wrap=True)
+        return self._console
 
     @property
     def elapsed(self) -> float:
@@ -63,6 +66,15 @@ class Reporter:
         if not self.interactive:
             yield _ignore
             return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
