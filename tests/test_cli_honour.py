@@ -194,3 +194,67 @@ def test_binary_output_to_a_terminal_is_refused_by_every_command(args: list[str]
 def test_text_output_to_a_terminal_is_fine() -> None:
     status, stderr = _run_on_a_terminal(["example", "-f", "json"])
     assert status == 0, stderr
+
+
+# --- slot collisions monogen would create --------------------------------------------------
+
+
+def _schema_rows(result: Result) -> dict[str, str]:
+    return {line.split()[0]: line.split()[2] for line in result.stdout.splitlines()[1:]}
+
+
+@pytest.fixture
+def feature_list(tmp_path: Path) -> Path:
+    path = tmp_path / "features.conf"
+    path.write_text(
+        "feature_name=f_uid depend=uid slot=1 feature_version=2\n"
+        "feature_name=f_click depend=click slot=5 feature_version=2\n"
+        "feature_name=f_view depend=view slot=5 feature_version=2\n"
+    )
+    return path
+
+
+def test_a_named_slot_on_a_listed_feature_of_the_record_is_an_error(
+    runner: CliRunner, feature_list: Path
+) -> None:
+    args = ["--slots", "1", "--sparse", "uid", "--feature-list", str(feature_list)]
+    result = run(runner, "schema", *args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: slot 1 would hold both slot_1 (from its name) and uid (from the feature list)"
+    )
+
+
+def test_a_named_slot_the_feature_list_gives_another_feature_is_an_error(
+    runner: CliRunner, feature_list: Path
+) -> None:
+    result = run(runner, "schema", "--slots", "1-2", "--feature-list", str(feature_list))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: slot_1 is on slot 1 (from its name), which {feature_list} gives to f_uid"
+    )
+
+
+def test_two_named_slots_on_one_slot_are_an_error(runner: CliRunner) -> None:
+    result = run(runner, "schema", "--sparse", "slot_3,fc_slot_3")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: slot 3 would hold both slot_3 (from its name) and fc_slot_3 (from its name)"
+    )
+
+
+def test_a_next_free_slot_skips_the_slots_of_the_feature_list(
+    runner: CliRunner, feature_list: Path
+) -> None:
+    args = ["--sparse", "other,click", "--feature-list", str(feature_list)]
+    result = run(runner, "schema", *args)
+    assert result.exit_code == 0, result.output
+    # slot 1 is uid's in the list, though uid is not in this record
+    assert _schema_rows(result) == {"other": "2", "click": "5"}
+
+
+def test_slots_the_feature_list_shares_stay_shared(runner: CliRunner, feature_list: Path) -> None:
+    args = ["--sparse", "click,view", "--feature-list", str(feature_list)]
+    result = run(runner, "schema", *args)
+    assert result.exit_code == 0, result.output
+    assert _schema_rows(result) == {"click": "5", "view": "5"}

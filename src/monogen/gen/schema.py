@@ -224,17 +224,25 @@ def assign_slots(names: Sequence[str], feature_list: FeatureList | None) -> list
     """Slots for named sparse features.
 
     From the feature list when it knows the name; else ``slot_N``/``fc_slot_N``
-    mean N; any other name takes the smallest slot no other feature uses, in
-    order of first appearance.
+    mean N; any other name takes the smallest slot that neither another feature
+    nor the feature list uses, in order of first appearance.
+
+    Features the list itself puts on one slot share it, as the list says. A
+    collision monogen would create is an error naming both features: a slot from
+    a name that another feature of the record, or of the list, already has.
     """
     fixed: dict[str, int] = {}
+    from_list: set[str] = set()
     for name in names:
         conf = feature_list.get(name) if feature_list else None
         if conf is not None and conf.slot is not None:
             fixed[name] = conf.slot
+            from_list.add(name)
         elif (named := slot_in_name(name)) is not None:
             fixed[name] = named
-    used = set(fixed.values())
+    _refuse_collisions(fixed, from_list, feature_list)
+    listed = {f.slot for f in feature_list if f.slot is not None} if feature_list else set()
+    used = set(fixed.values()) | listed
     next_free = 1
     slots = []
     for name in names:
@@ -245,6 +253,30 @@ def assign_slots(names: Sequence[str], feature_list: FeatureList | None) -> list
             used.add(next_free)
         slots.append(fids.V2.check_slot(fixed[name]))
     return slots
+
+
+def _refuse_collisions(
+    fixed: dict[str, int], from_list: set[str], feature_list: FeatureList | None
+) -> None:
+    def source(name: str) -> str:
+        return "from the feature list" if name in from_list else "from its name"
+
+    holder: dict[int, str] = {}
+    for name, slot in fixed.items():
+        other = holder.setdefault(slot, name)
+        if other != name and not (name in from_list and other in from_list):
+            raise SchemaError(
+                f"slot {slot} would hold both {other} ({source(other)}) and {name} ({source(name)})"
+            )
+    if feature_list is None:
+        return
+    for name, slot in fixed.items():
+        owners = [] if name in from_list else feature_list.get_with_slot(slot)
+        if owners:
+            raise SchemaError(
+                f"{name} is on slot {slot} (from its name), which {feature_list.path} "
+                f"gives to {owners[0].feature_name}"
+            )
 
 
 @dataclass(frozen=True)
