@@ -1,0 +1,452 @@
+"""Reading a file once and reporting on every record: the orchestration of ``monogen inspect``.
+
+``inspect_stream`` reads a file once, strictly sequentially (stdin works), and
+returns a ``Report``: how many records were read and found sound, what went wrong
+where, and statistics to check a generator or a pipeline against. What the file
+is comes from ``detect``, whether a record is sound from ``validate``, the
+statistics from ``stats``.
+
+Framing is part of soundness: a TFRecord's length CRC and data CRC; a data file's
+header and length (``monogen.io.datafile.read`` semantics), and a non-empty
+payload, since an empty one is what a header layout that does not match the file
+typically produces.
+
+Which problems end the reading: after a framing error (a TFRecord length CRC
+mismatch, a data-file length that cannot be right, data ending inside a record)
+the next record cannot be found, so reading stops there. Other problems (a data
+CRC mismatch, a payload that does not parse) leave the framing intact: with
+``keep_going`` reading goes on, keeping the first ``MAX_PROBLEMS_KEPT`` problems
+and counting the rest, until ``MAX_BAD_RUN`` bad records in a row say that the
+framing is walking through garbage it cannot resynchronise on; else it stops at
+the first. An empty input has no records to verify and is reported as a problem.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from google.protobuf.message import Message
+
+from monogen.errors import CorruptRecordError, MonogenError, TruncatedRecordError
+from monogen.formats import MAX_WARMUP_LOGS, RecordType
+from monogen.inspect.detect import (
+    TFRECORD_CANDIDATES,
+    FileFormat,
+    detect_container,
+    detect_datafile,
+)
+from monogen.inspect.stats import RecordStats, WarmupStats
+from monogen.inspect.validate import (
+    DETECT_WINDOW,
+    BadPayload,
+    detect_record_type,
+    embedded_records,
+    parse_record,
+)
+from monogen.io import datafile
+from monogen.io.compression import BinarySource, Compression, open_compressed_reader, peek
+from monogen.io.datafile import HeaderOptions
+from monogen.io.detect import RECORD_TYPES as DATAFILE_TYPES
+from monogen.io.detect import Detection
+from monogen.io.tfrecord import FRAME_OVERHEAD, iter_frames
+
+__all__ = [
+    "MAX_BAD_RUN",
+    "MAX_PROBLEMS_KEPT",
+    "Problem",
+    "Report",
+    "Shown",
+    "header_flags",
+    "inspect_stream",
+]
+
+# With keep_going: problems kept for the report (the rest are counted), and how many
+# bad records in a row end the reading (a run of garbage, e.g. zeros, that the
+# framing cannot resynchronise on).
+MAX_PROBLEMS_KEPT = 100
+MAX_BAD_RUN = 1000
+
+
+class Problem(NamedTuple):
+    """One bad record (or a reason reading stopped); ``message`` names file, record, offset."""
+
+    message: str
+    fatal: bool  # reading could not go on after it
+
+
+class Shown(NamedTuple):
+    """A record kept for display (``show``)."""
+
+    number: int  # records before this one
+    offset: int
+    message: Message
+    data_source_key: int | None
+
+
+@dataclass
+class Report:
+    """Everything ``inspect_stream`` found; ``ok`` when every record is sound and there is one."""
+
+    label: str
+    format: FileFormat | None = None
+    compression: Compression = Compression.NONE
+    header: HeaderOptions | None = None  # data files only
+    record_type: RecordType | None = None
+    detected: bool = False  # record type found by parsing, not given
+    assumed: bool = False  # no record could tell: the format's usual type was checked
+    also_parses_as: tuple[RecordType, ...] = ()
+    records: int = 0  # records read (framing sound)
+    sound: int = 0  # records that passed every check
+    file_bytes: int = 0  # bytes read from the input (compressed, if it is)
+    data_bytes: int = 0  # uncompressed bytes of the records read, framing included
+    problems: list[Problem] = field(default_factory=list)  # the first MAX_PROBLEMS_KEPT
+    problem_count: int = 0  # all of them
+    bad_run: int = 0  # bad records since the last sound one
+    stats: RecordStats | WarmupStats | None = None
+    keep_going: bool = False  # reading went on past bad records
+    header_keys: Counter[int] = field(default_factory=Counter)  # lagrangex data_source_key
+    pb_types: Counter[int] = field(default_factory=Counter)  # lagrangex pb_type byte
+    shown: list[Shown] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    suggestions: list[HeaderOptions] = field(default_factory=list)
+    detection: Detection | None = None  # how a data file's reading was found
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem_count
+
+    @property
+    def ended_by_framing(self) -> bool:
+        """Whether a framing error (after which no record can be found) ended the reading."""
+        return bool(self.problems) and self.problems[-1].fatal
+
+    @property
+    def ended_by_run(self) -> bool:
+        """Whether ``MAX_BAD_RUN`` bad records in a row ended the reading."""
+        return self.bad_run >= MAX_BAD_RUN
+
+    @property
+    def stopped_early(self) -> bool:
+        """Whether records after the last one read were left unread."""
+        return self.problem_count > 0 and (
+            self.ended_by_framing or self.ended_by_run or not self.keep_going
+        )
+
+    def add_problem(self, problem: Problem) -> None:
+        """Count ``problem``; keep it if fewer than ``MAX_PROBLEMS_KEPT`` are (or it is fatal)."""
+        self.problem_count += 1
+        self.bad_run += 1
+        if problem.fatal or len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(problem)
+
+    def error_message(self) -> str:
+        """One line for the CLI's ``Error:``: the first problem, and how many more."""
+        first = self.problems[0].message
+        more = self.problem_count - 1
+        return first if not more else f"{first} (and {more} more bad record{'s' * (more > 1)})"
+
+
+class _Item(NamedTuple):
+    """One record as framed: its payload, or the framing problem found instead."""
+
+    number: int  # records before this one
+    offset: int
+    payload: bytes
+    data_source_key: int | None
+    pb_type: int | None
+    problem: Problem | None
+
+
+class _CountingSource:
+    """Counts the bytes read through it; seeking is passed through (a pure pass-through)."""
+
+    def __init__(self, src: BinarySource, name: str) -> None:
+        self._src = src
+        self.name = name
+        self.count = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._src.read(size)
+        self.count += len(data)
+        return data
+
+    def seekable(self) -> bool:
+        seekable = getattr(self._src, "seekable", None)
+        return bool(seekable()) if seekable is not None else False
+
+    def tell(self) -> int:
+        return int(self._src.tell())  # type: ignore[attr-defined]
+
+    def fileno(self) -> int:
+        """The source's descriptor (readers tell a regular file from a device by it)."""
+        return int(self._src.fileno())  # type: ignore[attr-defined]
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Seeks the source; a look ahead that seeks back is not counted twice."""
+        before = self.tell()
+        position = int(self._src.seek(offset, whence))  # type: ignore[attr-defined]
+        self.count += position - before
+        return position
+
+
+def _tfrecord_items(src: BinarySource, label: str) -> Iterator[_Item]:
+    """TFRecord frames with their problems, going on past a data CRC mismatch."""
+    frames = iter_frames(src, keep_going=True)  # type: ignore[arg-type]
+    index = offset = 0
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        except MonogenError as exc:  # framing, length CRC, or the decompressor
+            yield _fatal(index, offset, f"{label}: {exc}")
+            return
+        problem = None
+        if not frame.data_ok:
+            where = f"{label}: record {index} at offset {frame.offset}"
+            problem = Problem(f"{where}: data CRC mismatch", fatal=False)
+        yield _Item(index, frame.offset, frame.data, None, None, problem)
+        offset = frame.offset + len(frame.data) + FRAME_OVERHEAD
+        index += 1
+
+
+def _fatal(index: int, offset: int, message: str) -> _Item:
+    return _Item(index, offset, b"", None, None, Problem(message, fatal=True))
+
+
+def _datafile_items(src: BinarySource, label: str, header: HeaderOptions) -> Iterator[_Item]:
+    """Data-file records as ``datafile.read`` frames them; a framing error ends the stream."""
+    index = 0
+    records = datafile.read(src, header=header, compression=Compression.NONE)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except (CorruptRecordError, TruncatedRecordError) as exc:
+            yield _Item(index, -1, b"", None, None, Problem(str(exc), fatal=True))
+            return
+        problem = None
+        if not record.payload:
+            problem = Problem(
+                f"{label}: record {index} at offset {record.offset}: empty payload, which"
+                f" usually means the header options do not match the file"
+                f" (reading with header {header.describe()})",
+                fatal=False,
+            )
+        yield _Item(
+            index, record.offset, record.payload, record.data_source_key, record.pb_type, problem
+        )
+        index += 1
+
+
+def inspect_stream(
+    fo: BinarySource,
+    *,
+    label: str | None = None,
+    file_format: FileFormat | str | None = None,
+    header: HeaderOptions | None = None,
+    record_type: RecordType | str | None = None,
+    compression: Compression | str | None = None,
+    keep_going: bool = False,
+    show: int = 0,
+    progress: Callable[[int], object] | None = None,
+) -> Report:
+    """Read ``fo`` to the end (or to the first bad record) and report on every record.
+
+    ``None`` for ``file_format``, ``header``, ``record_type`` or ``compression``
+    means "detect it" (``detect``). ``header`` matters for data files only.
+    ``show`` keeps the first that many sound records (parsed) in ``Report.shown``.
+    ``progress`` is called with the number of input bytes consumed since its last
+    call. ``fo`` is left open. Problems with the data are reported, not raised;
+    ``MonogenError`` only for options that cannot be used.
+    """
+    report = Report(label=label or _name_of(fo), keep_going=keep_going)
+    chosen = None if record_type is None else RecordType.parse_any(record_type)
+    head, src = peek(fo)
+    container = detect_container(
+        head, label=report.label, file_format=file_format, compression=compression
+    )
+    report.compression, report.format = container.compression, container.format
+    report.warnings.extend(container.warnings)
+    raw = _CountingSource(src, container.where)
+    if report.format is not None:
+        plain = _CountingSource(open_compressed_reader(raw, container.compression), raw.name)
+        run = _Run(report, container.where, raw, show, progress)
+        if report.format is FileFormat.TFRECORD:
+            run.verify(_tfrecord_items(plain, run.where), chosen, TFRECORD_CANDIDATES)
+        else:
+            run.verify_datafile(plain, header, chosen)
+        report.data_bytes = plain.count
+    report.file_bytes = raw.count
+    if not report.records and not report.problems:
+        empty = "empty input" if not head else "no records"
+        report.add_problem(Problem(f"{container.where}: {empty}, nothing to verify", fatal=True))
+    if report.ok or report.records >= DETECT_WINDOW:
+        # Other layouts are worth suggesting only when the given one failed at once: a
+        # file that read cleanly for a while and then broke is damaged, not misread.
+        report.suggestions = []
+    _warmup_warnings(report)
+    return report
+
+
+def _name_of(fo: object) -> str:
+    name = getattr(fo, "name", None)
+    return name if isinstance(name, str) else "input"
+
+
+@dataclass
+class _Run:
+    """One reading of a file: the report it fills and what every step needs to know."""
+
+    report: Report
+    where: str  # the input's label, plus what offsets mean (for messages)
+    raw: _CountingSource  # the input as read, for progress
+    show: int
+    progress: Callable[[int], object] | None
+    consumed: int = 0  # input bytes reported to ``progress`` so far
+
+    def verify_datafile(
+        self, plain: BinarySource, header: HeaderOptions | None, chosen: RecordType | None
+    ) -> None:
+        """Find the data file's reading, then check every record with it."""
+        report = self.report
+        reading = detect_datafile(plain, header=header, record_type=chosen, where=self.where)
+        if reading.warning is not None:
+            report.warnings.append(reading.warning)
+        if reading.header is None:
+            report.add_problem(Problem(reading.problem or self.where, fatal=True))
+            return
+        report.header, report.detection = reading.header, reading.detection
+        report.suggestions = list(reading.suggestions)
+        report.detected, report.assumed = reading.detected, reading.assumed
+        report.also_parses_as = reading.also_parses_as
+        items = _datafile_items(reading.stream, self.where, reading.header)
+        self.verify(items, reading.record_type, DATAFILE_TYPES)
+
+    def verify(
+        self, items: Iterator[_Item], chosen: RecordType | None, candidates: Sequence[RecordType]
+    ) -> None:
+        """Decide the record type on the first records if not known, then check every record."""
+        report = self.report
+        window: list[_Item] = []
+        for item in items:
+            window.append(item)
+            if _is_fatal(item) or len(window) >= DETECT_WINDOW:
+                break
+        record_type = chosen
+        if record_type is None:
+            record_type, others, evidence = detect_record_type(
+                (i.payload for i in window if i.problem is None), candidates
+            )
+            report.detected, report.also_parses_as = evidence > 0, others
+            report.assumed = record_type is not None and not evidence
+            if record_type is None:
+                self._fits_none(window, candidates)
+                return
+        report.record_type = record_type
+        report.stats = (
+            WarmupStats() if record_type is RecordType.PREDICTION_LOG else RecordStats(record_type)
+        )
+        for item in _chain(window, items):
+            going_on = self.check(item, record_type)
+            self.advance()
+            if not going_on:
+                break
+
+    def _fits_none(self, window: list[_Item], candidates: Sequence[RecordType]) -> None:
+        report = self.report
+        first = next(i for i in window if i.problem is None and i.payload)
+        titles = ", ".join(t.record_name for t in candidates)
+        hint = "" if report.header is None else f" (reading with header {report.header.describe()})"
+        message = f"{self.where}: record {first.number} at offset {first.offset}: parses as none of"
+        report.add_problem(Problem(f"{message} {titles}{hint}", fatal=True))
+        report.records = sum(1 for i in window if not _is_fatal(i))
+
+    def advance(self) -> None:
+        """Tell ``progress`` about the input bytes read since the last call."""
+        count = self.raw.count
+        if self.progress is not None and count > self.consumed:
+            self.progress(count - self.consumed)
+            self.consumed = count
+
+    def check(self, item: _Item, record_type: RecordType) -> bool:
+        """Verify one record into the report; False when reading should stop."""
+        report = self.report
+        problem = item.problem
+        if not _is_fatal(item):
+            report.records += 1
+        if problem is None:
+            try:
+                message = parse_record(item.payload, record_type)
+                embedded = (
+                    embedded_records(message) if record_type is RecordType.PREDICTION_LOG else []
+                )
+            except BadPayload as exc:
+                at = f"{self.where}: record {item.number} at offset {item.offset}"
+                problem = Problem(f"{at}: {exc}", fatal=False)
+            else:
+                self.count(item, message, embedded)
+                return True
+        report.add_problem(problem)
+        return not problem.fatal and report.keep_going and not report.ended_by_run
+
+    def count(
+        self, item: _Item, message: Message, embedded: Sequence[tuple[RecordType, Message]]
+    ) -> None:
+        """A sound record into the statistics (and the shown records)."""
+        report = self.report
+        report.sound += 1
+        report.bad_run = 0
+        stats = report.stats
+        if isinstance(stats, WarmupStats):
+            stats.add(message, embedded)
+        elif stats is not None:
+            stats.add(message)
+        if item.data_source_key is not None:
+            report.header_keys[item.data_source_key] += 1
+        if item.pb_type is not None:
+            report.pb_types[item.pb_type] += 1
+        if len(report.shown) < self.show:
+            report.shown.append(Shown(item.number, item.offset, message, item.data_source_key))
+
+
+def _is_fatal(item: _Item) -> bool:
+    return item.problem is not None and item.problem.fatal
+
+
+def _chain(first: list[_Item], rest: Iterator[_Item]) -> Iterator[_Item]:
+    yield from first
+    if not first or not _is_fatal(first[-1]):
+        yield from rest
+
+
+def _warmup_warnings(report: Report) -> None:
+    if report.record_type is not RecordType.PREDICTION_LOG:
+        return
+    if report.records > MAX_WARMUP_LOGS:
+        report.warnings.append(
+            f"{report.records} PredictionLogs: TF Serving fails the model load beyond"
+            f" {MAX_WARMUP_LOGS} warmup records"
+        )
+    if report.compression is not Compression.NONE:
+        report.warnings.append(
+            f"{report.compression.name} compressed: TF Serving reads warmup files uncompressed"
+        )
+
+
+def header_flags(options: HeaderOptions) -> str:
+    """The ``monogen inspect`` / ``monogen datafile`` flags that select ``options``."""
+    if options.lagrangex:
+        return "--lagrangex"
+    if not options.sort_id:
+        return "--no-sort-id"
+    if options.kafka_dump:
+        return "--kafka-dump"
+    if options.kafka_dump_prefix:
+        return "--kafka-dump-prefix"
+    return "--sort-id"

@@ -1,0 +1,298 @@
+"""Statistics over sound records: fill rates, fid slots, LineId fields, warmup requests.
+
+``RecordStats`` counts Examples, Instances or ExampleBatches (a row is one Example
+or Instance, or one row of an ExampleBatch); ``WarmupStats`` counts PredictionLogs
+and, per record type, the records inside their requests. Tables of names are
+capped at ``MAX_TRACKED`` entries, so memory stays flat on a file of garbage names.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf.message import Message
+
+from monogen.formats import DEFAULT_SIGNATURE, LABEL_LIST, LINE_ID_LIST, RecordType, dtype_name
+from monogen.gen.fids import HASH_BITS_V1, HASH_BITS_V2
+from monogen.io.detect import unknown_fields
+from monogen.proto import example_pb2, line_id_pb2
+
+__all__ = ["MAX_TRACKED", "FeatureStats", "InputStats", "RecordStats", "WarmupStats"]
+
+# Distinct names (features, inputs, signatures...) tracked per table. Real schemas
+# have hundreds; the cap keeps memory flat on a file full of garbage names.
+MAX_TRACKED = 4096
+
+
+@dataclass
+class FeatureStats:
+    """One feature (or fid-v1 slot, or LineId field) over the rows seen."""
+
+    rows: int = 0  # rows in which it is present
+    filled: int = 0  # rows in which it has at least one value
+    values: int = 0  # values in all rows
+    kinds: set[str] = field(default_factory=set)  # which value fields carry them
+    slots: set[int] = field(default_factory=set)  # slots of its fids
+
+
+def _tracked(table: dict[str, FeatureStats], name: str | bytes) -> FeatureStats | None:
+    """The stats of ``name``, created while fewer than MAX_TRACKED are tracked."""
+    if isinstance(name, bytes):  # a proto2 string that is not UTF-8 comes back as bytes
+        name = name.decode("utf-8", "backslashreplace")
+    stats = table.get(name)
+    if stats is None and len(table) < MAX_TRACKED:
+        stats = table[name] = FeatureStats()
+    return stats
+
+
+def _v1_slots(fids: Iterable[int]) -> set[int]:
+    return {fid >> HASH_BITS_V1 for fid in fids}
+
+
+def _v2_slots(fids: Iterable[int]) -> set[int]:
+    return {fid >> HASH_BITS_V2 for fid in fids}
+
+
+@dataclass
+class RecordStats:
+    """Statistics over Examples, Instances or ExampleBatches (rows: one per Example/Instance)."""
+
+    record_type: RecordType
+    records: int = 0
+    rows: int = 0
+    features: dict[str, FeatureStats] = field(default_factory=dict)
+    fidv1_slots: dict[int, FeatureStats] = field(default_factory=dict)  # Instance.fid
+    line_id: dict[str, FeatureStats] = field(default_factory=dict)
+    label_widths: Counter[int] = field(default_factory=Counter)
+    data_source_keys: Counter[int] = field(default_factory=Counter)  # the proto field
+
+    def add(self, message: Any) -> None:
+        self.records += 1
+        _ADDERS[self.record_type](self, message)
+
+    def add_line_id(self, line_id: Any) -> None:
+        for descriptor, value in line_id.ListFields():
+            stats = _tracked(self.line_id, descriptor.name)
+            if stats is not None:
+                _count_line_id_value(stats, value, repeated=_is_repeated(descriptor))
+        for number in sorted(unknown_fields(line_id)):
+            stats = _tracked(self.line_id, f"#{number} (not in monogen's LineId)")
+            if stats is not None:
+                stats.rows += 1
+                stats.filled += 1
+
+    def add_data_source_key(self, key: int) -> None:
+        if key and (key in self.data_source_keys or len(self.data_source_keys) < MAX_TRACKED):
+            self.data_source_keys[key] += 1
+
+
+def _is_repeated(descriptor: Any) -> bool:
+    # FieldDescriptor.label is deprecated in newer protobuf; is_repeated replaces it.
+    repeated = getattr(descriptor, "is_repeated", None)
+    if repeated is not None:
+        return bool(repeated)
+    return bool(descriptor.label == descriptor.LABEL_REPEATED)
+
+
+def _count_line_id_value(stats: FeatureStats, value: Any, *, repeated: bool) -> None:
+    stats.rows += 1
+    count = len(value) if repeated else 1
+    if count:
+        stats.filled += 1
+        stats.values += count
+
+
+# Example (monolith.io.proto) Feature: a oneof; each case is a list, a list of lists or a
+# scalar. Fids in the v1 cases are read with the v1 layout, the v2 cases with v2.
+_FID_SLOTS: dict[str, Callable[[Iterable[int]], set[int]]] = {
+    "fid_v1_list": _v1_slots,
+    "fid_v2_list": _v2_slots,
+    "fid_v1_lists": _v1_slots,
+    "fid_v2_lists": _v2_slots,
+}
+
+_SCALARS = frozenset({"int64_value", "float_value", "double_value", "bytes_value"})
+
+
+def _example_feature_values(feature: Any) -> tuple[str | None, Sequence[int], int]:
+    """(the oneof case, the fids if it holds fids, how many values) of an Example Feature."""
+    kind = feature.WhichOneof("type")
+    if kind is None:
+        return None, (), 0
+    if kind in _SCALARS:
+        return kind, (), 1
+    value = getattr(feature, kind)
+    holds_fids = kind in _FID_SLOTS
+    if kind.endswith("_lists"):
+        lists = [inner.value for inner in value.list]
+        fids = [v for inner in lists for v in inner] if holds_fids else ()
+        return kind, fids, sum(len(inner) for inner in lists)
+    return kind, value.value if holds_fids else (), len(value.value)
+
+
+def _add_example_feature(stats: FeatureStats, feature: Any) -> None:
+    kind, fids, count = _example_feature_values(feature)
+    stats.rows += 1
+    if kind is None:
+        return
+    stats.kinds.add(kind)
+    if count:
+        stats.filled += 1
+        stats.values += count
+    if fids:
+        stats.slots |= _FID_SLOTS[kind](fids)
+
+
+def _add_example(stats: RecordStats, example: Any) -> None:
+    stats.rows += 1
+    for named in example.named_feature:
+        feature_stats = _tracked(stats.features, named.name)
+        if feature_stats is not None:
+            _add_example_feature(feature_stats, named.feature)
+    if example.HasField("line_id"):
+        stats.add_line_id(example.line_id)
+    stats.label_widths[len(example.label)] += 1
+    stats.add_data_source_key(example.data_source_key)
+
+
+# Instance (idl.matrix.proto) Feature: independent repeated fields (the set ones come from
+# ListFields, much faster than probing all eight); fids are v2.
+_INSTANCE_NESTED = frozenset({"fid_list", "float_list", "int64_list", "bytes_list"})
+
+_INSTANCE_FIDS = frozenset({"fid", "fid_list"})
+
+_COLUMN_NAME = "name"
+
+
+def _add_instance_feature(stats: FeatureStats, column: Any) -> None:
+    stats.rows += 1
+    count = 0
+    for descriptor, value in column.ListFields():
+        kind = descriptor.name
+        if kind == _COLUMN_NAME:
+            continue
+        stats.kinds.add(kind)
+        flats = [inner.value for inner in value] if kind in _INSTANCE_NESTED else [value]
+        for flat in flats:
+            count += len(flat)
+            if kind in _INSTANCE_FIDS:
+                stats.slots |= _v2_slots(flat)
+    if count:
+        stats.filled += 1
+        stats.values += count
+
+
+def _add_instance(stats: RecordStats, instance: Any) -> None:
+    stats.rows += 1
+    per_slot = Counter(fid >> HASH_BITS_V1 for fid in instance.fid)
+    for slot, count in per_slot.items():
+        slot_stats = stats.fidv1_slots.setdefault(slot, FeatureStats())
+        slot_stats.rows += 1
+        slot_stats.filled += 1
+        slot_stats.values += count
+    for column in instance.feature:
+        feature_stats = _tracked(stats.features, column.name)
+        if feature_stats is not None:
+            _add_instance_feature(feature_stats, column)
+    if instance.HasField("line_id"):
+        stats.add_line_id(instance.line_id)
+    stats.label_widths[len(instance.label)] += 1
+    stats.add_data_source_key(instance.data_source_key)
+
+
+def _add_example_batch(stats: RecordStats, batch: Any) -> None:
+    rows = batch.batch_size
+    stats.rows += rows
+    for named in batch.named_feature_list:
+        features = named.feature
+        if named.type == example_pb2.SHARED:
+            features = [features[0]] * rows
+        if named.name == LINE_ID_LIST:
+            for feature in features:
+                for data in feature.bytes_list.value:
+                    stats.add_line_id(line_id_pb2.LineId.FromString(data))
+        elif named.name == LABEL_LIST:
+            for feature in features:
+                stats.label_widths[_example_feature_values(feature)[2]] += 1
+        else:
+            feature_stats = _tracked(stats.features, named.name)
+            if feature_stats is not None:
+                for feature in features:
+                    _add_example_feature(feature_stats, feature)
+    stats.add_data_source_key(batch.data_source_key)
+
+
+_ADDERS: dict[RecordType, Callable[[RecordStats, Any], None]] = {
+    RecordType.EXAMPLE: _add_example,
+    RecordType.INSTANCE: _add_instance,
+    RecordType.EXAMPLE_BATCH: _add_example_batch,
+}
+
+
+@dataclass
+class InputStats:
+    """One input tensor name across the warmup requests."""
+
+    requests: int = 0
+    dtypes: Counter[str] = field(default_factory=Counter)
+    sizes: Counter[int] = field(default_factory=Counter)  # values per request
+
+
+@dataclass
+class WarmupStats:
+    """PredictionLogs: who they call, with what, and what the embedded records hold."""
+
+    logs: int = 0
+    signatures: Counter[str] = field(default_factory=Counter)
+    model_names: Counter[str] = field(default_factory=Counter)
+    inputs: dict[str, InputStats] = field(default_factory=dict)
+    records_per_request: Counter[int] = field(default_factory=Counter)
+    output_filter_logs: int = 0  # logs that carry an output_filter (per-head copies)
+    output_filters: Counter[str] = field(default_factory=Counter)
+    records: dict[RecordType, RecordStats] = field(default_factory=dict)
+
+    def add(self, log: Any, embedded: Sequence[tuple[RecordType, Message]]) -> None:
+        self.logs += 1
+        request = log.predict_log.request
+        spec = request.model_spec
+        _count(self.signatures, spec.signature_name or f"{DEFAULT_SIGNATURE} (empty name)")
+        _count(self.model_names, spec.name)
+        if request.output_filter:
+            self.output_filter_logs += 1
+            for name in request.output_filter:
+                _count(self.output_filters, name)
+        records = 0
+        for name, tensor in request.inputs.items():
+            stats = self.inputs.get(name)
+            if stats is None:
+                if len(self.inputs) >= MAX_TRACKED:
+                    continue
+                stats = self.inputs[name] = InputStats()
+            stats.requests += 1
+            _count(stats.dtypes, dtype_name(tensor.dtype))
+            size = _tensor_size(tensor)
+            stats.sizes[size] += 1
+            if RecordType.for_input(name) is not None:
+                records += size
+        self.records_per_request[records] += 1
+        for record_type, message in embedded:
+            stats_for_type = self.records.get(record_type)
+            if stats_for_type is None:
+                stats_for_type = self.records[record_type] = RecordStats(record_type)
+            stats_for_type.add(message)
+
+
+def _count(counter: Counter[str], key: str) -> None:
+    if key in counter or len(counter) < MAX_TRACKED:
+        counter[key] += 1
+
+
+def _tensor_size(tensor: Any) -> int:
+    """Values in a TensorProto: the product of its dims (1 for a scalar)."""
+    size = 1
+    for dim in tensor.tensor_shape.dim:
+        size *= max(dim.size, 0)
+    return size

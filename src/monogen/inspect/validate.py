@@ -1,0 +1,149 @@
+"""Is each record sound: payload validation for ``monogen inspect``.
+
+What "sound" means for a payload, beyond its framing:
+
+* it parses as the record type *and* the parsed message has no unknown field at
+  its top level (``monogen.io.detect.parse_clean``): protobuf parsing is lenient,
+  so another type's bytes usually parse, their fields landing in the unknown-field
+  set; an unknown top-level field is what gives away the wrong record type (or the
+  wrong header layout). Unknown fields deeper down are accepted, because real
+  deployments extend LineId with their own fields;
+* per type: a PredictionLog carries a predict_log (the kind warmup files use)
+  whose string inputs parse as records too (``embedded_records``); every feature
+  list of an ExampleBatch has batch_size rows (one when SHARED), since Monolith's
+  readers index them by row.
+
+The record type of a TFRecord, or of a warmup input that names none, is the one
+the first payloads validate as (``detect_record_type``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+from google.protobuf.message import DecodeError, Message
+
+from monogen.formats import LINE_ID_LIST, VARIANTS, RecordType
+from monogen.io.detect import BadPayload, parse_clean
+from monogen.proto import example_pb2, line_id_pb2
+
+__all__ = [
+    "DETECT_WINDOW",
+    "BadPayload",
+    "TypeDetection",
+    "detect_record_type",
+    "embedded_records",
+    "parse_record",
+    "parses_as",
+]
+
+# How many leading records decide the record type, and are tried with other header
+# options when reading a data file fails.
+DETECT_WINDOW = 16
+
+
+def parse_record(payload: bytes, record_type: RecordType) -> Message:
+    """``payload`` parsed as ``record_type``, or ``BadPayload`` (see the module docstring)."""
+    message = parse_clean(payload, record_type.message_class)
+    _CHECKS.get(record_type, _no_check)(message)
+    return message
+
+
+def parses_as(payload: bytes, record_type: RecordType) -> bool:
+    try:
+        parse_record(payload, record_type)
+    except BadPayload:
+        return False
+    return True
+
+
+def _no_check(message: Any) -> None:
+    del message
+
+
+def _check_prediction_log(log: Any) -> None:
+    if log.WhichOneof("log_type") != "predict_log":
+        raise BadPayload("PredictionLog without a predict_log")
+
+
+def _check_example_batch(batch: Any) -> None:
+    for named in batch.named_feature_list:
+        rows = len(named.feature)
+        if named.type == example_pb2.SHARED:
+            if rows < 1:
+                raise BadPayload(f"SHARED feature list {named.name!r} has no feature")
+        elif rows != batch.batch_size:
+            raise BadPayload(
+                f"feature list {named.name!r} has {rows} rows, batch_size is {batch.batch_size}"
+            )
+        if named.name == LINE_ID_LIST:
+            for row, feature in enumerate(named.feature):
+                for data in feature.bytes_list.value:
+                    try:
+                        line_id_pb2.LineId.FromString(data)
+                    except DecodeError:
+                        raise BadPayload(
+                            f"row {row} of {LINE_ID_LIST} does not parse as LineId"
+                        ) from None
+
+
+_CHECKS: dict[RecordType, Callable[[Any], None]] = {
+    RecordType.PREDICTION_LOG: _check_prediction_log,
+    RecordType.EXAMPLE_BATCH: _check_example_batch,
+}
+
+
+class TypeDetection(NamedTuple):
+    """What ``detect_record_type`` found: ``record_type`` is None when nothing fits."""
+
+    record_type: RecordType | None
+    also_parses_as: tuple[RecordType, ...]
+    evidence: int  # non-empty payloads it was decided on (0: a guess)
+
+
+def detect_record_type(
+    payloads: Iterable[bytes], candidates: Sequence[RecordType]
+) -> TypeDetection:
+    """The record type the payloads share, and the other candidates that fit them as well.
+
+    Candidates are narrowed record by record (empty payloads say nothing) for as long
+    as at least one still fits; the first remaining one in ``candidates`` order wins.
+    ``record_type`` is None when the first non-empty payload parses as no candidate;
+    with no non-empty payload at all it is the first candidate, on no evidence.
+    """
+    viable = list(candidates)
+    evidence = 0
+    for payload in payloads:
+        if not payload:
+            continue
+        narrowed = [t for t in viable if parses_as(payload, t)]
+        if not narrowed:
+            if not evidence:
+                return TypeDetection(None, (), 0)
+            break
+        viable = narrowed
+        evidence += 1
+    if not evidence:
+        return TypeDetection(viable[0], (), 0)
+    return TypeDetection(viable[0], tuple(viable[1:]), evidence)
+
+
+def embedded_records(log: Any) -> list[tuple[RecordType, Message]]:
+    """The records inside a warmup request's string inputs, parsed; BadPayload names the value."""
+    found: list[tuple[RecordType, Message]] = []
+    for name, tensor in log.predict_log.request.inputs.items():
+        values = list(tensor.string_val)
+        if not values:
+            continue
+        record_type = RecordType.for_input(name)
+        if record_type is None:
+            record_type, _, evidence = detect_record_type(values[:DETECT_WINDOW], VARIANTS)
+            if record_type is None or not evidence:
+                continue  # a string input that holds no records (e.g. ids)
+        for index, value in enumerate(values):
+            try:
+                found.append((record_type, parse_record(value, record_type)))
+            except BadPayload as exc:
+                raise BadPayload(f"input {name!r} value {index}: {exc}") from None
+    return found
