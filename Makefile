@@ -1,8 +1,8 @@
 # One entry point for every routine task. `make test` works on a fresh machine:
-# it builds .venv, installs monogen with its dev and tf extras, and runs pytest.
+# it builds .venv, installs monogen with the extras the tests use, and runs pytest.
 PYTHON ?= python3
 VENV ?= .venv
-EXTRAS ?= dev,tf
+EXTRAS ?= dev,tf,dask
 # Extra requirements pinned on top of the extras, e.g. PIP_EXTRA="protobuf==6.31.1".
 PIP_EXTRA ?=
 BIN := $(VENV)/bin

@@ -90,3 +90,13 @@ class ExportOptionsError(MonogenError, ValueError):
     """Options for exporting the demo model that cannot be used; the message names the flag."""
 
     exit_code = 2
+
+
+class ShardOptionsError(MonogenError, ValueError):
+    """Options for a sharded run that cannot be used (shards, jobs, engine); names the parameter."""
+
+    exit_code = 2
+
+
+class ManifestError(MonogenError, ValueError):
+    """A shard manifest cannot be read, or the shards it lists do not match it."""

@@ -9,6 +9,7 @@ import click
 from monogen.cli.common import make_generator, refuse_binary_to_terminal, start
 from monogen.cli.options import (
     SchemaArgs,
+    ShardArgs,
     batch_size_option,
     force_option,
     header_options,
@@ -16,6 +17,7 @@ from monogen.cli.options import (
     pop_header,
     quiet_option,
     schema_options,
+    shard_options,
     variant_option,
 )
 from monogen.cli.ui import counted, human_bytes
@@ -55,6 +57,7 @@ COMPRESSIONS = ("none", "gzip", "zlib")
     help="Compress the whole file (Monolith's reader accepts gzip and zlib files).",
 )
 @schema_options(drop_rate=DEFAULT_DROP_RATE)
+@shard_options
 @quiet_option
 def datafile_cmd(
     out: str,
@@ -82,19 +85,32 @@ def datafile_cmd(
       monogen datafile --variant example --slots 1-50 --kafka-dump --out d.bin
       monogen datafile --lagrangex --source my_source --compression gzip --out d.bin.gz
       monogen datafile --num-batch 10 --out - | monogen inspect - --format datafile
+      monogen datafile --num-batch 1000 --shards 8 --out train.bin   # train-0000N-of-00008.bin
     """
+    from monogen.cli.shards import check_shard_args, run_sharded
     from monogen.io import datafile
     from monogen.io.output import open_output, refuse_existing
 
     header = pop_header(kwargs)
+    sharding = ShardArgs.pop(kwargs)
+    check_shard_args(sharding, out=out)
     if source is not None and not header.lagrangex:
         raise click.UsageError("--source needs --lagrangex: only a lagrangex header holds it")
     refuse_binary_to_terminal(out)
-    refuse_existing(out, force=force)
+    if not sharding.shards:
+        refuse_existing(out, force=force)
     reporter = start(quiet=quiet)
     generator = make_generator(
         SchemaArgs.pop(kwargs), reporter, variant=variant, batch_size=batch_size
     )
+    if sharding.shards:
+        from monogen.run.task import DataFileLayout
+
+        layout = DataFileLayout(header, source, compression)
+        total = num_batch * generator.records_per_batch
+        run_sharded(sharding, reporter, out=out, force=force, generator=generator,
+                    layout=layout, records=total)  # fmt: skip
+        return
     with (
         open_output(out, force=force) as stream,
         reporter.progress("batches", num_batch) as advance,

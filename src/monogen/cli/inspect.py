@@ -72,6 +72,12 @@ PERCENT = 100.0
     help="List every bad record instead of stopping at the first (a framing error still "
     "ends the reading).",
 )
+@click.option(
+    "--manifest",
+    is_flag=True,
+    help="PATH is a shard set's manifest: check every shard it lists (present, sound, "
+    "its record count, size and SHA-256).",
+)
 @quiet_option
 @click.pass_context
 def inspect_cmd(
@@ -83,6 +89,7 @@ def inspect_cmd(
     show: int,
     as_json: bool,
     keep_going: bool,
+    manifest: bool,
     quiet: bool,
     **kwargs: Any,
 ) -> None:
@@ -106,7 +113,12 @@ def inspect_cmd(
       monogen inspect warmup.tfrecord --show 1
       monogen inspect d.bin --kafka-dump --variant example --show 2 --json | jq .line_id
       monogen datafile --num-batch 10 --out - | monogen inspect - --format datafile
+      monogen inspect --manifest train.manifest.json
     """
+    if manifest:
+        from monogen.cli.shards import verify_manifest
+
+        return verify_manifest(path)
     from monogen.errors import MonogenError
     from monogen.inspect import FileFormat, inspect_stream
     from monogen.io.output import open_input

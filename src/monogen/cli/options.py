@@ -403,6 +403,57 @@ def pop_header(kwargs: dict[str, Any]) -> HeaderOptions:
         raise click.UsageError(str(exc)) from None
 
 
+ENGINES = ("local", "dask")
+
+
+def shard_options(f: F) -> F:
+    """--shards, --jobs, --engine and --scheduler: one output as many files, made in parallel."""
+    return compose(
+        click.option(
+            "--shards",
+            type=click.IntRange(min=1),
+            envvar=env("shards"),
+            help="Write N files NAME-00000-of-0000N.EXT (batches split in order; concatenated "
+            "they are the one-file output) and NAME.manifest.json.",
+        ),
+        click.option(
+            "--jobs",
+            type=click.IntRange(min=1),
+            envvar=env("jobs"),
+            help="Worker processes for --shards (default: the number of cores; 1: this process).",
+        ),
+        click.option(
+            "--engine",
+            type=click.Choice(ENGINES, case_sensitive=False),
+            default="local",
+            show_default=True,
+            envvar=env("engine"),
+            help="Where --shards run: local processes, or an existing Dask cluster (--scheduler).",
+        ),
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            envvar=env("scheduler"),
+            help="Dask scheduler address for --engine dask, e.g. tcp://10.0.0.5:8786.",
+        ),
+    )(f)
+
+
+@dataclass(frozen=True)
+class ShardArgs:
+    """The sharding options as a command received them."""
+
+    shards: int | None
+    jobs: int | None
+    engine: str
+    scheduler: str | None
+
+    @classmethod
+    def pop(cls, kwargs: dict[str, Any]) -> ShardArgs:
+        """Take the sharding options out of a command's keyword arguments."""
+        return cls(*(kwargs.pop(name) for name in ("shards", "jobs", "engine", "scheduler")))
+
+
 @dataclass(frozen=True)
 class SchemaArgs:
     """The schema options as a command received them."""

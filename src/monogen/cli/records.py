@@ -10,12 +10,14 @@ import click
 from monogen.cli.common import make_generator, refuse_binary_to_terminal, resolve_schema, start
 from monogen.cli.options import (
     SchemaArgs,
+    ShardArgs,
     batch_size_option,
     force_option,
     out_option,
     quiet_option,
     schema_options,
     seed_option,
+    shard_options,
 )
 from monogen.cli.ui import counted, human_bytes, plural
 from monogen.formats import RecordType
@@ -57,19 +59,34 @@ def _record_command(name: str, variant: RecordType, noun: str, example: str) -> 
         else "Records drawn per vectorised batch (output is the same stream for a given value)."
     )
     @schema_options(drop_rate=0.0, instance=variant == "instance")
+    @shard_options
     @quiet_option
     def command(count: int, output_format: str, out: str, force: bool, batch_size: int, quiet: bool,
                 **kwargs: Any) -> None:  # fmt: skip
+        from monogen.cli.shards import check_shard_args, run_sharded
         from monogen.encode.dump import OutputFormat, write_records
         from monogen.io.output import open_output, refuse_existing
 
-        if OutputFormat(output_format).is_binary:
+        sharding = ShardArgs.pop(kwargs)
+        check_shard_args(sharding, out=out)
+        binary = OutputFormat(output_format).is_binary
+        if sharding.shards and not binary:
+            raise click.UsageError("--shards needs --format binary or tfrecord")
+        if binary:
             refuse_binary_to_terminal(out)
-        refuse_existing(out, force=force)
+        if not sharding.shards:
+            refuse_existing(out, force=force)
         reporter = start(quiet=quiet)
         generator = make_generator(
             SchemaArgs.pop(kwargs), reporter, variant=variant, batch_size=batch_size
         )
+        if sharding.shards:
+            from monogen.run.task import FramedLayout
+
+            layout = FramedLayout(OutputFormat(output_format))
+            run_sharded(sharding, reporter, out=out, force=force, generator=generator,
+                        layout=layout, records=count)  # fmt: skip
+            return
         with open_output(out, force=force) as stream:
             written = write_records(
                 stream,
@@ -109,7 +126,8 @@ batch_cmd = _record_command(
     "batch",
     RecordType.EXAMPLE_BATCH,
     "ExampleBatch",
-    "monogen batch --batch-size 128 --count 10 -f tfrecord -o batches.tfrecord",
+    "monogen batch --batch-size 128 --count 10 -f tfrecord -o batches.tfrecord\n"
+    "  monogen batch -n 1000 -f tfrecord --shards 4 -o b.tfrecord  # b-0000N-of-00004.tfrecord",
 )
 
 

@@ -164,6 +164,28 @@ class RecordGenerator:
         self._fidv1_plan, self._sparse_plan = self._sparse_plans()
         warn_unfilled_dense(schema.dense)
 
+    def _arguments(self) -> dict[str, Any]:
+        """What the constructor needs to make this generator again (req_time resolved)."""
+        return {
+            "schema": self.schema,
+            "variant": self.variant,
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+            "drop_rate": self.drop_rate,
+            "req_time": self.req_time,
+            "actions": self.actions,
+            "encoder": self.encoder,
+            "first_batch": self.first_batch,
+        }
+
+    def starting_at(self, first_batch: int) -> RecordGenerator:
+        """The same run seen from batch ``first_batch`` on: what a shard starting there draws."""
+        return RecordGenerator(**{**self._arguments(), "first_batch": first_batch})
+
+    def __reduce__(self) -> tuple[Callable[..., RecordGenerator], tuple[dict[str, Any]]]:
+        """Pickled as its arguments (a worker process rebuilds the encoder tables itself)."""
+        return _rebuild, (self._arguments(),)
+
     def _sparse_plans(self) -> tuple[SparsePlan, SparsePlan]:
         """The fid-v1 slots and the sparse features, in the order they are drawn."""
         schema = self.schema
@@ -231,3 +253,7 @@ class RecordGenerator:
     def records_per_batch(self) -> int:
         """Serialized records in one batch: one ExampleBatch, else ``batch_size`` rows."""
         return self.variant.records_per_batch(self.batch_size)
+
+
+def _rebuild(arguments: dict[str, Any]) -> RecordGenerator:
+    return RecordGenerator(**arguments)
