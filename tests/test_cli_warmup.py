@@ -15,10 +15,11 @@ from warmup_models import ranking_model, signature_def
 
 from monogen.cli import cli
 from monogen.errors import WarmupError
-from monogen.gen.generator import RecordGenerator
+from monogen.gen.generator import RecordGenerator, Variant
 from monogen.gen.schema import default_schema
 from monogen.io import datafile
 from monogen.io.datafile import HeaderOptions
+from monogen.io.detect import parse_clean
 from monogen.io.tfrecord import read_records
 from monogen.proto import example_pb2, prediction_log_pb2, proto_parser_pb2, types_pb2
 
@@ -350,8 +351,9 @@ def test_from_datafile_of_the_wrong_type(tmp_path: Path) -> None:
     result = run("--from-datafile", str(source), "--out", str(tmp_path / "w"))
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: data file record 0 at offset 0 does not parse as Example; "
-        "check --variant and the header flags\n"
+        f"Error: {source}: no header layout and record type reads the input as a data file; "
+        f"the reading that got furthest fails at offset 0: {source}: record 0 at offset 0: "
+        "does not parse as Instance (reading with header sort_id)\n"
     )
     assert not (tmp_path / "w").exists()
 
@@ -407,8 +409,9 @@ def test_from_datafile_shorter_than_the_signatures(tmp_path: Path) -> None:
         "--max-records", "100", "--out", str(tmp_path / "w"),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines()[0] == (
+    assert (
         "warning: the data file ran out after 2 requests; no request for signature serving_default"
+        in result.stderr.splitlines()
     )
     assert routing(logs_of((tmp_path / "w").read_bytes())) == [("a", []), ("b", [])]
 
@@ -453,3 +456,89 @@ def test_saved_model_default_signature_input_wins_without_variant(tmp_path: Path
     assert {log.predict_log.request.model_spec.signature_name for log in logs} == {
         "serving_default"
     }
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def invoke(*args: str, input: bytes | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+@pytest.mark.parametrize("variant", ["instance", "example", "example_batch"])
+def test_datafile_then_warmup_with_no_other_flag(tmp_path: Path, variant: str) -> None:
+    data, warm = tmp_path / "d.bin", tmp_path / "w.tfrecord"
+    made = invoke("datafile", "--variant", variant, "--num-batch", "3", "--out", str(data), *FIXED)
+    assert made.exit_code == 0, made.output
+    result = run("--from-datafile", str(data), "--out", str(warm))
+    assert result.exit_code == 0, result.output
+    record_type = Variant.parse(variant)
+    logs = logs_of(warm.read_bytes())
+    assert logs
+    for log in logs:
+        (name,) = log.predict_log.request.inputs
+        assert name == record_type.input_name
+        for payload in log.predict_log.request.inputs[name].string_val:
+            parse_clean(payload, record_type.message_class)
+    assert f"{record_type.record_name} records" in result.stderr
+    assert "detected on the whole input" in result.stderr
+    checked = invoke("inspect", str(warm))
+    assert checked.exit_code == 0, checked.output
+
+
+def test_datafile_record_type_that_does_not_match_the_variant(tmp_path: Path) -> None:
+    source = _data_file(tmp_path / "b.bin", _payloads("example_batch", 3), HeaderOptions())
+    result = run(
+        "--from-datafile", str(source), "--variant", "example", "--out", str(tmp_path / "w")
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"Error: {source} holds ExampleBatch records, but --variant example takes Example records"
+    )
+    assert not (tmp_path / "w").exists()
+
+
+def test_datafile_record_type_that_does_not_match_the_model(tmp_path: Path) -> None:
+    model = ranking_model(tmp_path / "m")  # serving_default takes instances
+    source = _data_file(tmp_path / "e.bin", _payloads("example", 8), HeaderOptions())
+    result = run("--from-datafile", str(source), "--saved-model", str(model))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"Error: {source} holds Example records, but the model's signature 'serving_default' "
+        "input 'instances' takes Instance records"
+    )
+    assert not (model / "assets.extra" / "tf_serving_warmup_requests").exists()
+    fits = _data_file(tmp_path / "i.bin", _payloads("instance", 8), HeaderOptions(lagrangex=True))
+    ok = run("--from-datafile", str(fits), "--saved-model", str(model), "--batch-size", "4")
+    assert ok.exit_code == 0, ok.output
+
+
+def test_datafile_header_given_but_wrong(tmp_path: Path) -> None:
+    source = _data_file(tmp_path / "d.bin", _payloads("instance", 4), HeaderOptions(sort_id=False))
+    result = run("--from-datafile", str(source), "--kafka-dump", "--out", str(tmp_path / "w"))
+    assert result.exit_code == 1
+    assert "no header layout and record type reads the input" in result.stderr
+    assert not (tmp_path / "w").exists()
+
+
+def test_datafile_compressed_from_stdin(tmp_path: Path) -> None:
+    import gzip
+
+    payloads = _payloads("instance", 6)
+    source = _data_file(tmp_path / "d.bin", payloads, HeaderOptions(kafka_dump_prefix=True))
+    result = run(
+        "--from-datafile", "-", "--batch-size", "3", "--out", "-",
+        input=gzip.compress(source.read_bytes()),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sent = [list(log.predict_log.request.inputs["instances"].string_val)
+            for log in logs_of(result.stdout_bytes)]  # fmt: skip
+    assert sent == [payloads[:3], payloads[3:]]
+
+
+def test_datafile_ambiguous_header_is_reported(tmp_path: Path) -> None:
+    # 8 zero bytes read as an empty sort id and as a lagrangex header alike.
+    source = _data_file(tmp_path / "d.bin", _payloads("instance", 4), HeaderOptions())
+    result = run("--from-datafile", str(source), "--out", str(tmp_path / "w"))
+    assert result.exit_code == 0, result.output
+    assert "ambiguous" in result.stderr and "pin it with --sort-id or --lagrangex" in result.stderr

@@ -279,9 +279,14 @@ def test_datafile_batches_refuse_records_of_another_type() -> None:
     records = [DataRecord(0, b"", None, None), DataRecord(16, b"\x0a\xff", None, None)]
     with pytest.raises(CorruptRecordError) as info:
         list(datafile_batches(records, variant="example", batch_size=4))
+    assert str(info.value) == "data file record 1 at offset 16: does not parse as Example"
+    # An ExampleBatch parses as an Example (protobuf is lenient), but its batch_size
+    # (field 3) is no Example field: refused rather than sent as an Example.
+    batches = [m.SerializeToString() for m in _generator("example_batch").records(1)]
+    with pytest.raises(CorruptRecordError) as info:
+        list(datafile_batches(_data_records(batches), variant="example", batch_size=4))
     assert str(info.value) == (
-        "data file record 1 at offset 16 does not parse as Example; "
-        "check --variant and the header flags"
+        "data file record 0 at offset 0: not an Example: unknown top-level field 3"
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -24,10 +24,12 @@ from monogen.cli.options import (
     variant_option,
 )
 from monogen.cli.ui import Reporter, counted, human_bytes
-from monogen.formats import DEFAULT_MAX_RECORDS, DEFAULT_MODEL_NAME, RecordType
+from monogen.errors import WarmupError
+from monogen.formats import DEFAULT_MAX_RECORDS, DEFAULT_MODEL_NAME, RecordType, Variant
 
 if TYPE_CHECKING:
     from monogen.io.datafile import HeaderOptions
+    from monogen.io.detect import DetectedRecords, Detection
     from monogen.serving.savedmodel import ModelSignatures
     from monogen.serving.warmup import WarmupPlan
 
@@ -132,10 +134,10 @@ def warmup_cmd(
     """
     from monogen.io.output import refuse_existing
     from monogen.serving.savedmodel import read_signatures
-    from monogen.serving.warmup import plan_requests, write_warmup_file
+    from monogen.serving.warmup import datafile_batches, plan_requests, write_warmup_file
 
     if from_requests is not None:
-        _refuse_unused(ctx, FROM_REQUESTS_OPTIONS, "--from-requests")
+        _refuse_unused(ctx, lambda name: name not in FROM_REQUESTS_OPTIONS, "--from-requests")
         given_name = ctx.get_parameter_source("model_name") is not ParameterSource.DEFAULT
         _warmup_from_requests(
             from_requests,
@@ -150,26 +152,43 @@ def warmup_cmd(
         return
     header = _reader_header(ctx, kwargs, from_datafile)
     args = SchemaArgs.pop(kwargs)
+    if from_datafile is not None:
+        _refuse_unused(ctx, SCHEMA_OPTIONS.__contains__, "--from-datafile")
     if out is None and saved_model is None:
         raise click.UsageError(NO_TARGET)
     reporter = start(quiet=quiet)
     model = read_signatures(saved_model) if saved_model else None
-    plan = plan_requests(
-        variant=variant,
-        model=model,
-        signatures=signatures,
-        output_heads=output_heads,
-        batch_size=batch_size,
-        max_records=max_records,
-        model_name=model_name,
-    )
     target = _target(out, model)
     refuse_binary_to_terminal(target)
     refuse_existing(target, force=force)
-    _note_plan(reporter, plan, model)
-    batches = _record_batches(plan, args, reporter, from_datafile, header)
-    with batches as source, reporter.progress("warmup", plan.total_logs) as advance:
-        summary = write_warmup_file(target, plan, source, force=force, progress=advance)
+    with contextlib.ExitStack() as stack:
+        records = None
+        if from_datafile is not None:
+            records = stack.enter_context(open_datafile(from_datafile, header))
+            variant = _datafile_variant(from_datafile, records.detection, variant, model)
+            if not (records.detection.whole and records.detection.records == 0):
+                reporter.note(_detection_note(from_datafile, records.detection))
+        plan = plan_requests(
+            variant=variant,
+            model=model,
+            signatures=signatures,
+            output_heads=output_heads,
+            batch_size=batch_size,
+            max_records=max_records,
+            model_name=model_name,
+        )
+        _note_plan(reporter, plan, model)
+        if records is None:
+            source = _generated_batches(plan, args, reporter)
+        else:
+            source = datafile_batches(
+                records.records,
+                variant=plan.variant,
+                batch_size=plan.batch_size,
+                label=_input_label(from_datafile or ""),
+            )
+        with reporter.progress("warmup", plan.total_logs) as advance:
+            summary = write_warmup_file(target, plan, source, force=force, progress=advance)
     unused = [s.name for s in plan.signatures if s.name not in summary.signatures]
     if unused:
         reporter.note(
@@ -196,13 +215,15 @@ FROM_REQUESTS_OPTIONS = frozenset(
     {"out", "force", "saved_model", "model_name", "signatures", "output_heads",
      "from_requests", "quiet"}
 )  # fmt: skip
+# The options that describe generated records, ignored when records come from a file.
+SCHEMA_OPTIONS = frozenset(SchemaArgs.__dataclass_fields__)
 
 
-def _refuse_unused(ctx: click.Context, used: frozenset[str], mode: str) -> None:
+def _refuse_unused(ctx: click.Context, ignored: Callable[[str], bool], mode: str) -> None:
     """A usage error for the first option given on the command line that ``mode`` ignores."""
     for param in ctx.command.params:
         name = param.name or ""
-        if name in used or not isinstance(param, click.Option):
+        if not isinstance(param, click.Option) or not ignored(name):
             continue
         if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             raise click.UsageError(f"{param.opts[0]} does not apply with {mode}")
@@ -229,6 +250,7 @@ def _warmup_from_requests(
     reporter = start(quiet=quiet)
     model = read_signatures(saved_model) if saved_model else None
     target = _target(out, model)
+    refuse_binary_to_terminal(target)
     refuse_existing(target, force=force)
     requests = read_requests(path)
     with (
@@ -273,40 +295,86 @@ def _target(out: str | None, model: ModelSignatures | None) -> str:
 def _reader_header(
     ctx: click.Context, kwargs: dict[str, Any], from_datafile: str | None
 ) -> HeaderOptions | None:
-    """The data-file header options, refusing them when no data file is read."""
+    """The data-file header options given (None: detect them), refused without a data file."""
+    given = [
+        param
+        for param in ctx.command.params
+        if param.name in HEADER_FLAGS
+        and ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT
+    ]
     if from_datafile is None:
-        for param in ctx.command.params:
-            given = ctx.get_parameter_source(param.name or "")
-            if param.name in HEADER_FLAGS and given is click.core.ParameterSource.COMMANDLINE:
+        for param in given:
+            if ctx.get_parameter_source(param.name or "") is ParameterSource.COMMANDLINE:
                 flag = "/".join([*param.opts, *param.secondary_opts])
                 raise click.UsageError(f"{flag} only applies with --from-datafile")
     header = pop_header(kwargs)
-    return header if from_datafile is not None else None
+    return header if from_datafile is not None and given else None
 
 
 @contextlib.contextmanager
-def _record_batches(
-    plan: WarmupPlan,
-    args: SchemaArgs,
-    reporter: Reporter,
-    from_datafile: str | None,
-    header: HeaderOptions | None,
-) -> Iterator[Iterable[Sequence[bytes]]]:
-    """Request batches from a data file, or from a seeded generator (without 'label')."""
-    from monogen.io import datafile
+def open_datafile(path: str, header: HeaderOptions | None) -> Iterator[DetectedRecords]:
+    """The data file's records, its header layout (unless given) and record type detected."""
+    from monogen.io import detect
     from monogen.io.output import open_input
-    from monogen.serving.warmup import datafile_batches
 
-    if from_datafile is None:
-        schema = resolve_schema(args, reporter).without_label()
-        generator = make_generator(
-            args, reporter, variant=plan.variant.value, batch_size=plan.batch_size, schema=schema
+    with open_input(path) as stream:
+        yield detect.read(stream, header=header)
+
+
+def _input_label(path: str) -> str:
+    return "stdin" if path == "-" else path
+
+
+def _datafile_variant(
+    path: str, detection: Detection, variant: str | None, model: ModelSignatures | None
+) -> Variant:
+    """The record type to send: the detected one, refused when --variant or the model
+    wants another that the data does not read as."""
+    from monogen.serving.warmup import model_input
+
+    fitting = (detection.record_type, *detection.other_types)
+    holds = f"{_input_label(path)} holds {detection.record_type.record_name} records"
+    found = f"({detection.describe()})"
+    if variant is not None:
+        wanted = Variant.parse(variant)
+        if wanted not in fitting:
+            raise WarmupError(
+                f"{holds}, but --variant {wanted.value} takes {wanted.record_name} records {found}"
+            )
+        return wanted
+    takes = model_input(model) if model is not None else None
+    if takes is None:
+        return detection.record_type
+    if takes.record_type not in fitting:
+        raise WarmupError(
+            f"{holds}, but the model's signature '{takes.signature}' input "
+            f"'{takes.input_name}' takes {takes.record_type.record_name} records {found}"
         )
-        yield generator.batches()
-        return
-    with open_input(from_datafile) as stream:
-        records = datafile.read(stream, header=header or datafile.HeaderOptions())
-        yield datafile_batches(records, variant=plan.variant, batch_size=plan.batch_size)
+    return takes.record_type
+
+
+def _detection_note(path: str, detection: Detection) -> str:
+    """How the data file is read; when ambiguous, how to pin the reading."""
+    from monogen.inspect import header_flags
+
+    text = f"reading {_input_label(path)}: {detection.describe()}"
+    if detection.other_headers:
+        pins = " or ".join(header_flags(h) for h in (detection.header, *detection.other_headers))
+        text += f"; pin it with {pins}"
+    if detection.other_types:
+        text += "; pass --variant to choose the record type"
+    return text
+
+
+def _generated_batches(
+    plan: WarmupPlan, args: SchemaArgs, reporter: Reporter
+) -> Iterable[Sequence[bytes]]:
+    """Request batches from a seeded generator, without a dense 'label'."""
+    schema = resolve_schema(args, reporter).without_label()
+    generator = make_generator(
+        args, reporter, variant=plan.variant.value, batch_size=plan.batch_size, schema=schema
+    )
+    return generator.batches()
 
 
 def _note_plan(reporter: Reporter, plan: WarmupPlan, model: ModelSignatures | None) -> None:

@@ -26,8 +26,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from google.protobuf.message import DecodeError  # type: ignore[import-untyped, unused-ignore]
-
 from monogen.errors import CorruptRecordError, SavedModelError, WarmupError
 from monogen.formats import (
     DEFAULT_BATCH_SIZE,
@@ -39,6 +37,7 @@ from monogen.formats import (
     Variant,
 )
 from monogen.io.datafile import DataRecord
+from monogen.io.detect import BadPayload, parse_clean
 from monogen.io.output import STDIO, open_output
 from monogen.io.tfrecord import TFRecordWriter
 from monogen.proto import prediction_log_pb2, tensor_pb2, types_pb2
@@ -63,6 +62,7 @@ __all__ = [
     "WarmupSummary",
     "datafile_batches",
     "default_heads",
+    "model_input",
     "plan_requests",
     "prediction_log",
     "prediction_logs",
@@ -265,6 +265,33 @@ def _plan_model(
     return resolved, tuple(plans), tuple(skipped)
 
 
+@dataclass(frozen=True)
+class ModelInput:
+    """The record input a model's warmup requests feed, and the signature it belongs to."""
+
+    signature: str
+    input_name: str
+    record_type: Variant
+
+
+def model_input(model: ModelSignatures) -> ModelInput | None:
+    """The input that names a record type: ``serving_default``'s, else the first signature's.
+
+    None when no signature has such an input (inputs with names of their own take
+    any record type).
+    """
+    ordered = sorted(model.signatures.values(), key=lambda sig: sig.key != DEFAULT_SIGNATURE)
+    for sig in ordered:
+        try:
+            name = string_input(sig)
+        except SavedModelError:
+            continue  # plan_requests reports it
+        takes = RecordType.for_input(name) if name else None
+        if name and takes is not None:
+            return ModelInput(sig.key, name, takes)
+    return None
+
+
 def _check_default_input(variant: Variant | None, default_input: str | None) -> None:
     """The default signature is never left out: a variant it cannot take is refused."""
     if variant is None or default_input is None:
@@ -395,14 +422,20 @@ def prediction_logs(
 
 
 def datafile_batches(
-    records: Iterable[DataRecord], *, variant: Variant | str, batch_size: int
+    records: Iterable[DataRecord],
+    *,
+    variant: Variant | str,
+    batch_size: int,
+    label: str = "data file",
 ) -> Iterator[list[bytes]]:
     """Group data-file payloads into request batches: ``batch_size`` records, or 1 ExampleBatch.
 
-    Each payload must parse as ``variant``'s record type, because the model would
-    fail to parse it at load time; a short last group is kept (the original dropped
-    it). An empty file is a ``WarmupError``: a warmup file of no requests warms
-    nothing. Reading is lazy, so ``prediction_logs`` stops reading once the plan is full.
+    Each payload must be a sound record of ``variant``'s type (it parses, with no
+    unknown top-level field: ``detect.parse_clean``), because the model would fail
+    to parse it at load time; ``label`` names the file in errors. A short last group
+    is kept (the original dropped it). An empty file is a ``WarmupError``: a warmup
+    file of no requests warms nothing. Reading is lazy, so ``prediction_logs`` stops
+    reading once the plan is full.
     """
     resolved = Variant.parse(variant)
     size = resolved.records_per_batch(batch_size)
@@ -411,11 +444,10 @@ def datafile_batches(
     count = 0
     for count, record in enumerate(records, start=1):
         try:
-            message.FromString(record.payload)
-        except DecodeError as exc:
+            parse_clean(record.payload, message)
+        except BadPayload as exc:
             raise CorruptRecordError(
-                f"data file record {count - 1} at offset {record.offset} does not parse as "
-                f"{message.DESCRIPTOR.name}; check --variant and the header flags"
+                f"{label} record {count - 1} at offset {record.offset}: {exc}"
             ) from exc
         group.append(record.payload)
         if len(group) == size:
