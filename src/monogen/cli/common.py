@@ -32,6 +32,11 @@ def start(*, quiet: bool) -> Reporter:
 
 def resolve_schema(args: SchemaArgs, reporter: Reporter) -> Schema:
     """Build the schema the options describe; say so on stderr when the default is used."""
+    return resolve_schema_origin(args, reporter)[0]
+
+
+def resolve_schema_origin(args: SchemaArgs, reporter: Reporter) -> tuple[Schema, bool]:
+    """``resolve_schema``, and whether it is the built-in default schema."""
     from monogen.gen.featurelist import load_feature_list
     from monogen.gen.schema import DEFAULT_DESCRIPTION, schema_from_inputs
 
@@ -51,7 +56,7 @@ def resolve_schema(args: SchemaArgs, reporter: Reporter) -> Schema:
     if schema.missing_from_feature_list:
         missing = ", ".join(schema.missing_from_feature_list)
         reporter.note(f"warning: not in the feature list (slots assigned by name): {missing}")
-    return schema
+    return schema, is_default
 
 
 def make_generator(

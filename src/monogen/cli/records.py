@@ -7,7 +7,12 @@ from typing import Any
 
 import click
 
-from monogen.cli.common import make_generator, refuse_binary_to_terminal, resolve_schema, start
+from monogen.cli.common import (
+    make_generator,
+    refuse_binary_to_terminal,
+    resolve_schema_origin,
+    start,
+)
 from monogen.cli.options import (
     SchemaArgs,
     ShardArgs,
@@ -136,8 +141,10 @@ batch_cmd = _record_command(
 @click.option("--slot", type=int, help="Slot to generate fids in.")
 @click.option("-n", "--count", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option(
-    "-v", "--version", "version", type=click.Choice(["1", "2"]), default="2", show_default=True,
-    help="fid layout: v1 = 10-bit slot + 54-bit hash, v2 = 16-bit slot + 48-bit hash.",
+    "-v", "--version", "version", type=click.IntRange(1, 2),
+    help="fid layout: 1 = 10-bit slot + 54-bit hash, 2 = 16-bit slot + 48-bit hash. "
+    "Generating: default 2. Decoding: without it, the v2 reading and, when it differs, "
+    "the v1 reading.",
 )  # fmt: skip
 @click.option(
     "-d", "--decode", is_flag=True, help="Decode fids (arguments or stdin) into slot and hash."
@@ -148,32 +155,33 @@ def fids_cmd(
     fid_args: tuple[str, ...],
     slot: int | None,
     count: int,
-    version: str,
+    version: int | None,
     decode: bool,
     seed: int | None,
     quiet: bool,
 ) -> None:
     """Generate random fids for a slot, or decode fids into slot and hash.
 
-    Generating prints one fid per line; decoding prints `fid<TAB>slot<TAB>hash`.
+    Generating prints one fid per line. Decoding prints `fid<TAB>slot<TAB>hash`;
+    a fid does not record its layout, so without --version the line is the v2
+    reading followed, when the v1 reading differs, by `<TAB>v1: slot S, hash H`.
 
     \b
     Example:
       monogen fids --slot 5 --count 3 --version 2
       monogen fids --decode 1441151880758558721
-      monogen example -f json | jq -r '..|.value?[]?' | monogen fids -d
-    """
+      monogen fids --decode --version 1 90071992547409921
+      monogen example -f json | jq -r '.named_feature[].feature.fid_v2_list.value[]?' | monogen fids -d
+    """  # noqa: E501
     from monogen.gen import fids
 
-    layout = fids.fid_version(int(version))
     if decode or fid_args:
         if slot is not None:
             raise click.UsageError("--slot generates fids; it cannot be combined with decoding")
         tokens = fid_args or tuple(tok for line in sys.stdin for tok in line.split())
         values = [_parse_fid(tok) for tok in tokens]
-        slots, hashes = layout.slot_of(values), layout.hash_of(values)
-        for value, s, h in zip(values, slots.tolist(), hashes.tolist(), strict=True):
-            click.echo(f"{value}\t{s}\t{h}")
+        for line in _decoded(values, version):
+            click.echo(line)
         return
     if slot is None:
         raise click.UsageError("give --slot N to generate fids, or fids to decode (--decode)")
@@ -181,12 +189,33 @@ def fids_cmd(
 
     from monogen.gen.generator import fresh_seed
 
+    layout = fids.fid_version(version or fids.V2.version)
     reporter = start(quiet=quiet)
     if seed is None:
         seed = fresh_seed()
         reporter.note(f"seed {seed} (pass --seed {seed} to repeat this run)")
     for fid in layout.random(np.random.default_rng(seed), slot, count).tolist():
         click.echo(fid)
+
+
+def _decoded(values: list[int], version: int | None) -> list[str]:
+    """One line per fid: its reading in ``version``, or v2 plus v1 where they differ."""
+    from monogen.gen import fids
+
+    def reading(layout: fids.FidVersion) -> list[tuple[int, int]]:
+        return list(
+            zip(layout.slot_of(values).tolist(), layout.hash_of(values).tolist(), strict=True)
+        )
+
+    main = reading(fids.fid_version(version or fids.V2.version))
+    other = reading(fids.V1) if version is None else main
+    lines = []
+    for value, (s, h), (s1, h1) in zip(values, main, other, strict=True):
+        line = f"{value}\t{s}\t{h}"
+        if (s1, h1) != (s, h):
+            line += f"\tv1: slot {s1}, hash {h1}"
+        lines.append(line)
+    return lines
 
 
 def _parse_fid(token: str) -> int:
@@ -201,18 +230,35 @@ def _parse_fid(token: str) -> int:
 
 @click.command("schema")
 @schema_options(drop_rate=0.0)
-def schema_cmd(**kwargs: Any) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON document (its shape is versioned: schema_json_version).",
+)
+def schema_cmd(as_json: bool, **kwargs: Any) -> None:
     """Show the features the given options resolve to (slots, shapes, dtypes).
 
     Useful to check what a config file, MONOGEN_* variables and flags add up to.
+    --json prints one document: schema_json_version, default_schema, sparse (name,
+    slot, dtype, sequence), instance (fidv1_slots, fidv2_columns), dense (name,
+    shape, dtype), label_shape and line_id (name, shape).
 
     \b
     Example:
       monogen schema --slots 1-3 --sparse user_recent_items --dense ctr:1
       MONOGEN_SLOTS=1-5 monogen schema --config examples/monogen.toml
+      monogen schema --config examples/monogen.toml --json | jq '.sparse[].slot'
     """
     args = SchemaArgs.pop(kwargs)
-    schema = resolve_schema(args, start(quiet=False))
+    schema, is_default = resolve_schema_origin(args, start(quiet=False))
+    if as_json:
+        import json
+
+        from monogen.gen.schema import schema_document
+
+        click.echo(json.dumps(schema_document(schema, is_default=is_default)))
+        return
     rows = [("name", "kind", "slot", "shape", "dtype", "sequence")]
     rows += [
         (m.name, "sparse", str(m.slot), "-1", m.dtype.value, "yes" if m.is_sequence else "")

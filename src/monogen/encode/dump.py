@@ -4,8 +4,8 @@
 
 - ``text``: protobuf text format, each record after a ``# record N`` comment line
   (comments are legal text format, so a record can be cut out and parsed back);
-- ``json``: one JSON object per line (protobuf's JSON mapping: 64-bit integers
-  are strings; field names as in the .proto files);
+- ``json``: one JSON object per line in the one JSON encoding of records
+  (``record_json``, below);
 - ``binary``: per record ``uint64 length (LE)`` then the serialized bytes — the
   Monolith data-file framing with no header (``monogen inspect --format datafile
   --no-sort-id`` reads it back);
@@ -48,11 +48,30 @@ def _write_text(fo: BinaryIO, records: Iterable[Message]) -> int:
     return count
 
 
+# The one JSON encoding of records, wherever monogen prints a record as JSON
+# (`-f json`, and `inspect`'s JSON output): protobuf's canonical JSON mapping with
+# the .proto field names. Every 64-bit integer (int64, uint64, fixed64: fids,
+# LineId uid and item_id, req_time, int64 features) is a decimal string, always,
+# because JSON readers such as jq and JavaScript hold numbers as doubles and would
+# round fids above 2**53; 32-bit integers and floats are numbers, bytes are base64.
+# json_format.ParseDict reads it back into the same message.
+JSON_SEPARATORS = (",", ":")
+
+
+def record_dict(message: Message) -> dict[str, Any]:
+    """A record as a JSON-ready dict, in the one JSON encoding of records."""
+    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+
+
+def record_json(message: Message) -> str:
+    """A record as one line of JSON (no newline), in the one JSON encoding of records."""
+    return json.dumps(record_dict(message), separators=JSON_SEPARATORS)
+
+
 def _write_json(fo: BinaryIO, records: Iterable[Message]) -> int:
     count = 0
     for message in records:
-        data = json_format.MessageToDict(message, preserving_proto_field_name=True)
-        fo.write(json.dumps(data, separators=(",", ":")).encode() + b"\n")
+        fo.write(record_json(message).encode() + b"\n")
         count += 1
     return count
 

@@ -394,6 +394,35 @@ DEFAULT_DESCRIPTION = (
 )
 
 
+# `monogen schema --json`: the document's shape, versioned so a reader can rely on it.
+# Bump SCHEMA_JSON_VERSION when a key changes meaning or goes away; adding a key does not.
+SCHEMA_JSON_VERSION = 1
+
+
+def schema_document(schema: Schema, *, is_default: bool) -> dict[str, object]:
+    """The schema as a JSON-ready document (shape documented in the README).
+
+    ``sparse`` are the Example/ExampleBatch fid-v2 features; ``instance`` the
+    Instance's fid-v1 slots and fid-v2 column names; ``label_shape`` is null
+    without a label; ``line_id`` the LineId fields filled (empty: the default set).
+    """
+    return {
+        "schema_json_version": SCHEMA_JSON_VERSION,
+        "default_schema": is_default,
+        "sparse": [
+            {"name": m.name, "slot": m.slot, "dtype": m.dtype.value, "sequence": m.is_sequence}
+            for m in schema.sparse
+        ],
+        "instance": {
+            "fidv1_slots": list(schema.fidv1_slots),
+            "fidv2_columns": [m.name for m in schema.instance_columns],
+        },
+        "dense": [{"name": m.name, "shape": m.shape, "dtype": m.dtype.value} for m in schema.dense],
+        "label_shape": schema.label_shape,
+        "line_id": [{"name": e.name, "shape": e.shape} for e in schema.extra],
+    }
+
+
 def default_schema(*, extra: Sequence[str | ExtraSpec] = ()) -> Schema:
     """A small realistic schema so ``monogen example`` alone prints something useful.
 
