@@ -1,18 +1,24 @@
-"""Throughput and peak memory of monogen's main jobs, as ratios to the reference path.
+"""Throughput, peak memory and start-up of monogen's main jobs.
 
-Every job is a TOML file in ``benchmarks/configs/``. Each measurement runs in a fresh
-Python process, so its peak RSS (``getrusage``) is its own, and calls the library
-APIs a user would: ``monogen.serving.warmup`` for warmup files, ``monogen.io.datafile`` for data
-files, ``monogen.io.tfrecord`` for framing. A job runs twice: with the default encoder
-(``encoder="wire"``) and with the straightforward one (``encoder="protobuf"``: the
-same draws, one protobuf message per record), measured in the same run,
-so the speed-up does not depend on the machine. The data-file job also runs at a
-20-times larger size to show that memory stays flat. When TensorFlow is installed,
-its ``tf.io.TFRecordWriter`` and ``tf.data.TFRecordDataset`` are timed against
-monogen's writer and reader on the same records.
+Every job is a TOML file in ``benchmarks/configs/`` whose ``job`` names an entry of
+``JOBS`` (one function per kind of job, each printing its own table):
 
-Times are the best of ``--repeat`` runs after one untimed run (imports, caches), and
-the output file is a real file in a temporary directory.
+- ``datafile``: whole ``monogen datafile`` processes, start-up included, at two
+  sizes (memory must stay flat), as rows/s and as a ratio to Monolith's original
+  generator (``original_records_per_s``); beside them, the same rows through the
+  reference encoder (``encoder="protobuf"``: one protobuf message per record),
+  measured in this run in process, so the speed-up does not depend on the machine.
+- ``warmup``: ``monogen.serving.warmup`` in process, the default encoder against the
+  reference one.
+- ``command``: a whole ``monogen`` command (``--help``, a default warmup file)
+  against a wall-time limit.
+- ``framing``: monogen's TFRecord writer and reader, and TensorFlow's when installed.
+
+Whole processes run as an installed package does: with bytecode caches (the
+variable that turns them off is removed from the child's environment). Their times
+are the median of ``--repeat`` runs after one untimed run; in-process times are the
+best of ``--repeat``. Peak RSS is the process's own (``wait4``/``getrusage``).
+Output files are real files in a temporary directory.
 
 Usage: ``python benchmarks/run.py [--jobs NAME ...] [--repeat 5] [--no-tf] [--quick]``
 (``make bench BENCH_ARGS="--quick"``).
@@ -22,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,11 +51,10 @@ CONFIGS = Path(__file__).parent / "configs"
 RSS_UNIT = 1 if sys.platform == "darwin" else 1024
 MIB = 2**20
 MB = 10**6
-HELP_RUNS = 5
-HELP_LIMIT_S = 0.3
 QUICK_BATCHES = 20  # --quick: data files this many times smaller
 REFERENCE = "protobuf"
 FAST = "wire"
+MONOGEN = [sys.executable, "-m", "monogen"]
 
 
 @dataclass
@@ -69,7 +76,14 @@ class Measurement:
         return self.bytes / self.seconds / MB
 
 
-# --------------------------------------------------------------------------- child side
+@dataclass(frozen=True)
+class Options:
+    repeat: int
+    quick: bool
+    tf: bool
+
+
+# --------------------------------------------------------------------------- in process
 
 
 def best_of(
@@ -112,11 +126,11 @@ def build_generator(cfg: dict[str, Any], encoder: str, seed: int) -> Any:
     )
 
 
-def warmup_job(cfg: dict[str, Any], encoder: str, out: Path, repeat: int) -> Measurement:
+def measure_warmup(cfg: dict[str, Any], spec: dict[str, Any], out: Path) -> Measurement:
     from monogen.serving import warmup
 
     def run(seed: int) -> tuple[int, int]:
-        generator = build_generator(cfg, encoder, seed)
+        generator = build_generator(cfg, spec["encoder"], seed)
         plan = warmup.plan_requests(
             variant=cfg["variant"], batch_size=cfg["batch_size"], max_records=cfg["max_records"]
         )
@@ -125,29 +139,28 @@ def warmup_job(cfg: dict[str, Any], encoder: str, out: Path, repeat: int) -> Mea
         rows = summary.records * generator.variant.rows_per_record(cfg["batch_size"])
         return rows, summary.bytes
 
-    return best_of(repeat, run, out)
+    return best_of(spec["repeat"], run, out)
 
 
-def datafile_job(
-    cfg: dict[str, Any], encoder: str, out: Path, repeat: int, num_batch: int
-) -> Measurement:
+def measure_datafile(cfg: dict[str, Any], spec: dict[str, Any], out: Path) -> Measurement:
+    """The data-file job in process (what the reference encoder is timed with)."""
     from monogen.io import datafile
 
-    header = datafile.HeaderOptions.parse(cfg["header"])
-
     def run(seed: int) -> tuple[int, int]:
-        generator = build_generator(cfg, encoder, seed)
+        generator = build_generator(cfg, spec["encoder"], seed)
         with out.open("wb") as fo:
-            summary = datafile.generate(fo, generator, num_batch=num_batch, header=header)
-        return summary.records, summary.bytes
+            summary = datafile.generate(fo, generator, num_batch=spec["num_batch"])
+        rows = summary.records * generator.variant.rows_per_record(cfg["batch_size"])
+        return rows, summary.bytes
 
-    return best_of(repeat, run, out)
+    return best_of(spec["repeat"], run, out)
 
 
-def framing_job(cfg: dict[str, Any], out: Path, repeat: int, use_tf: bool) -> Measurement:
+def measure_framing(cfg: dict[str, Any], spec: dict[str, Any], out: Path) -> Measurement:
     """monogen's TFRecord writer and reader; TensorFlow's too when asked and installed."""
     from monogen.io.tfrecord import TFRecordWriter, read_records
 
+    repeat = spec["repeat"]
     rng = random.Random(0)
     records = [rng.randbytes(cfg["record_bytes"]) for _ in range(cfg["records"])]
     size = sum(len(r) for r in records)
@@ -165,7 +178,7 @@ def framing_job(cfg: dict[str, Any], out: Path, repeat: int, use_tf: bool) -> Me
 
     result = best_of(repeat, write, ours)
     extra = {"read_s": best_of(repeat, read).seconds}
-    if use_tf:
+    if spec["tf"]:
         extra.update(tensorflow_framing(records, size, theirs, repeat))
         extra["identical"] = float(ours.read_bytes() == theirs.read_bytes())
     result.extra = extra
@@ -201,33 +214,26 @@ def tensorflow_framing(
     }
 
 
+MEASURES: dict[str, Callable[[dict[str, Any], dict[str, Any], Path], Measurement]] = {
+    "warmup": measure_warmup,
+    "datafile": measure_datafile,
+    "framing": measure_framing,
+}
+
+
 def child(spec: dict[str, Any]) -> None:
-    """Run one measurement in this process and print it as JSON."""
+    """Run one in-process measurement in this (fresh) process and print it as JSON."""
     cfg = load(Path(spec["config"]))
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "out"
-        if cfg["job"] == "warmup":
-            result = warmup_job(cfg, spec["encoder"], out, spec["repeat"])
-        elif cfg["job"] == "datafile":
-            result = datafile_job(cfg, spec["encoder"], out, spec["repeat"], spec["num_batch"])
-        else:
-            result = framing_job(cfg, out, spec["repeat"], spec["tf"])
+        result = MEASURES[cfg["job"]](cfg, spec, Path(tmp) / "out")
     result.peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * RSS_UNIT
     print(json.dumps(asdict(result)))
 
 
-# --------------------------------------------------------------------------- parent side
-
-
-def load(path: Path) -> dict[str, Any]:
-    with path.open("rb") as fo:
-        return tomllib.load(fo)
-
-
-def measure(spec: dict[str, Any]) -> Measurement:
-    """Run ``spec`` in a fresh interpreter."""
+def measure(path: Path, **spec: Any) -> Measurement:
+    """Run the in-process measurement of config ``path`` in a fresh interpreter."""
     done = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(spec)],
+        [sys.executable, __file__, "--child", json.dumps({"config": str(path), **spec})],
         check=True,
         capture_output=True,
         text=True,
@@ -235,89 +241,186 @@ def measure(spec: dict[str, Any]) -> Measurement:
     return Measurement(**json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def tensorflow_installed() -> bool:
-    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('tensorflow') is None)"
-    return subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0
+# --------------------------------------------------------------------------- whole processes
 
 
-def help_startup() -> float:
-    """Best wall time of ``monogen --help`` in a fresh process."""
-    script = Path(sys.executable).parent / "monogen"
-    argv = [str(script)] if script.exists() else [sys.executable, "-m", "monogen"]
-    best = float("inf")
-    for _ in range(HELP_RUNS):
-        start = time.perf_counter()
-        subprocess.run([*argv, "--help"], check=True, capture_output=True)
-        best = min(best, time.perf_counter() - start)
-    return best
+def installed_env() -> dict[str, str]:
+    """The environment with bytecode caches on, as for an installed package."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    """One whole process: wall and CPU (user + system) seconds, peak RSS in bytes."""
+
+    wall: float
+    cpu: float
+    peak_rss: int
+
+
+def run_process(argv: list[str], out: Path | None) -> ProcessRun:
+    """One process, its output to /dev/null (or ``out``, removed first)."""
+    if out is not None:
+        out.unlink(missing_ok=True)
+    start = time.perf_counter()
+    with subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=installed_env()
+    ) as proc:
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        error = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {error.strip()}")
+    return ProcessRun(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * RSS_UNIT)
+
+
+def median_process(argv: list[str], repeat: int, out: Path | None = None) -> ProcessRun:
+    """Median wall and CPU seconds of ``repeat`` runs after one untimed run, and the
+    largest peak RSS."""
+    run_process(argv, out)
+    runs = [run_process(argv, out) for _ in range(repeat)]
+    return ProcessRun(
+        statistics.median(r.wall for r in runs),
+        statistics.median(r.cpu for r in runs),
+        max(r.peak_rss for r in runs),
+    )
+
+
+def datafile_argv(cfg: dict[str, Any], num_batch: int, out: Path) -> list[str]:
+    features = (
+        ["--slots", cfg["slots"]] if "slots" in cfg else ["--fidv1-slots", cfg["fidv1_slots"]]
+    )
+    dense = [arg for spec in cfg.get("dense", []) for arg in ("--dense", spec)]
+    return [
+        *MONOGEN,
+        "datafile",
+        "-q",
+        "--variant",
+        cfg["variant"],
+        *features,
+        *dense,
+        "--batch-size",
+        str(cfg["batch_size"]),
+        "--num-batch",
+        str(num_batch),
+        "--drop-rate",
+        str(cfg["drop_rate"]),
+        "--seed",
+        str(cfg["seed"]),
+        "--req-time",
+        str(cfg["req_time"]),
+        "--out",
+        str(out),
+    ]
+
+
+# --------------------------------------------------------------------------- jobs
 
 
 def fmt(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
-ROW = "{:<38} {:>8} {:>10} {:>7} {:>9} {:>10} {:>9} {:>9} {:>6}"
+ROW = "{:<36} {:>8} {:>9} {:>10} {:>7} {:>8} {:>10} {:>7} {:>8} {:>8}"
 
 
-def header() -> None:
+def table(title: str, *header: str) -> None:
+    """A job kind's title and column headings (``|`` between columns)."""
+    print(f"\n{title}")
+    for line in header:
+        print(ROW.format(*line.split("|")))
+
+
+def verdict(value: float, goal: float | None, *, below: bool = False) -> str:
+    if goal is None:
+        return "-"
+    met = value < goal if below else value >= goal
+    return "ok" if met else "NO"
+
+
+def datafile_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
+    """Whole ``monogen datafile`` processes at each size, beside the reference encoder."""
+    sizes = cfg["num_batch"]
+    if opts.quick:
+        sizes = [max(1, n // QUICK_BATCHES) for n in sizes]
+    ref = measure(path, encoder=REFERENCE, repeat=1, num_batch=sizes[0])
+    original, goal = cfg.get("original_records_per_s"), cfg.get("target_speedup")
+    rows_per_batch = cfg["batch_size"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.bin"
+        for n in sizes:
+            run = median_process(datafile_argv(cfg, n, out), opts.repeat, out)
+            rows = n * rows_per_batch
+            size = out.stat().st_size
+            rate = rows / run.wall
+            x_orig = rate / original if original else 0.0
+            print(
+                ROW.format(
+                    f"{cfg['title']} ({n} x {rows_per_batch})",
+                    fmt(rows),
+                    f"{run.wall:.2f}/{run.cpu:.2f}",
+                    fmt(rate),
+                    fmt(size / run.wall / MB, 1),
+                    fmt(run.peak_rss / MIB),
+                    fmt(ref.records_per_s),
+                    f"{rate / ref.records_per_s:.1f}x",
+                    f"{x_orig:.1f}x" if original else "-",
+                    f"{goal}x {verdict(x_orig, goal)}" if goal else "-",
+                )
+            )
+
+
+DATAFILE_HEADER = (
+    "job (whole process)|records|wall/cpu|records/s|MB/s|peak|reference|x ref|x orig|goal",
+    "||s median|||MiB|records/s|||x orig",
+)
+
+
+def warmup_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
+    """The warmup library call in process, default encoder against the reference."""
+    fast = measure(path, encoder=FAST, repeat=opts.repeat)
+    ref = measure(path, encoder=REFERENCE, repeat=1)
+    original, goal = cfg.get("original_records_per_s"), cfg.get("target_speedup")
+    x_orig = fast.records_per_s / original if original else 0.0
     print(
         ROW.format(
-            "job",
-            "records",
-            "records/s",
-            "MB/s",
-            "peak RSS",
-            "reference",
-            "speed-up",
-            "original",
-            "goal",
-        )
-    )
-    print(ROW.format("", "", "", "", "MiB", "records/s", "vs ref", "x orig", "x orig"))
-
-
-def report(title: str, cfg: dict[str, Any], fast: Measurement, ref: Measurement | None) -> None:
-    original = cfg.get("original_records_per_s")
-    goal = cfg.get("target_speedup")
-    vs_original = fast.records_per_s / original if original else None
-    met = "" if vs_original is None or goal is None else (" ok" if vs_original >= goal else " NO")
-    print(
-        ROW.format(
-            title,
+            f"{cfg['title']} (batch {cfg['batch_size']})",
             fmt(fast.records),
+            fmt(fast.seconds, 2),
             fmt(fast.records_per_s),
             fmt(fast.mb_per_s, 1),
             fmt(fast.peak_rss / MIB),
-            fmt(ref.records_per_s) if ref else "-",
-            f"{fast.records_per_s / ref.records_per_s:.1f}x" if ref else "-",
-            f"{vs_original:.1f}x" if vs_original else "-",
-            f"{goal}x{met}" if goal else "-",
+            fmt(ref.records_per_s),
+            f"{fast.records_per_s / ref.records_per_s:.1f}x",
+            f"{x_orig:.1f}x" if original else "-",
+            f"{goal}x {verdict(x_orig, goal)}" if goal else "-",
         )
     )
 
 
-def run_config(path: Path, args: argparse.Namespace, use_tf: bool) -> None:
-    cfg = load(path)
-    spec = {"config": str(path), "repeat": args.repeat, "tf": use_tf}
-    if cfg["job"] == "warmup":
-        fast = measure({**spec, "encoder": FAST})
-        ref = measure({**spec, "encoder": REFERENCE, "repeat": 1})
-        report(f"{cfg['title']} (batch {cfg['batch_size']})", cfg, fast, ref)
-    elif cfg["job"] == "datafile":
-        sizes = (
-            [max(1, n // QUICK_BATCHES) for n in cfg["num_batch"]]
-            if args.quick
-            else cfg["num_batch"]
-        )
-        ref = measure({**spec, "encoder": REFERENCE, "repeat": 1, "num_batch": sizes[0]})
-        for n in sizes:
-            fast = measure({**spec, "encoder": FAST, "repeat": 1, "num_batch": n})
-            report(f"{cfg['title']} ({n} x {cfg['batch_size']})", cfg, fast, ref)
-    else:
-        framing(cfg, measure(spec), use_tf)
+WARMUP_HEADER = (
+    "job (in process)|records|best s|records/s|MB/s|peak|reference|x ref|x orig|goal",
+    "|||||MiB|records/s|||x orig",
+)
 
 
-def framing(cfg: dict[str, Any], result: Measurement, use_tf: bool) -> None:
+def command_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
+    """A whole ``monogen`` command against a wall-time limit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        argv = [*MONOGEN, *(arg.replace("{out}", str(out)) for arg in cfg["args"])]
+        run = median_process(argv, max(opts.repeat, 5), out)
+    limit = cfg["limit_s"]
+    print(
+        f"{cfg['title']:<32} wall {run.wall:.2f} s, cpu {run.cpu:.2f} s (medians),"
+        f" peak {run.peak_rss / MIB:,.0f} MiB; goal < {limit} s wall:"
+        f" {verdict(run.wall, limit, below=True)}"
+    )
+
+
+def framing_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
+    result = measure(path, repeat=opts.repeat, tf=opts.tf)
     extra = result.extra or {}
     size = result.bytes / MB
     write_mb, read_mb = size / result.seconds, size / extra["read_s"]
@@ -325,17 +428,17 @@ def framing(cfg: dict[str, Any], result: Measurement, use_tf: bool) -> None:
     print(f"\n{cfg['title']}: {what}, peak RSS {result.peak_rss / MIB:,.0f} MiB")
     print(f"  monogen TFRecordWriter        {write_mb:8,.0f} MB/s")
     print(f"  monogen read_records          {read_mb:8,.0f} MB/s")
-    if not use_tf:
+    if not opts.tf:
         print("  (TensorFlow not installed or --no-tf: no comparison)")
         return
     tf_write, tf_read = size / extra["tf_write_s"], size / extra["tf_read_s"]
     tf_count = size / extra["tf_count_s"]
     goal = cfg["target_speedup"]
-    met = "ok" if write_mb / tf_write >= goal else "NO"
     same = "identical" if extra.get("identical") else "DIFFERENT"
     print(
         f"  tf.io.TFRecordWriter          {tf_write:8,.0f} MB/s"
-        f"   monogen/TF {write_mb / tf_write:.2f}x (goal >= {goal}x: {met}; files {same})"
+        f"   monogen/TF {write_mb / tf_write:.2f}x"
+        f" (goal >= {goal}x: {verdict(write_mb / tf_write, goal)}; files {same})"
     )
     print(
         f"  tf.data.TFRecordDataset       {tf_read:8,.0f} MB/s"
@@ -347,11 +450,41 @@ def framing(cfg: dict[str, Any], result: Measurement, use_tf: bool) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Job:
+    """A kind of job: how one config runs, and the table it prints under."""
+
+    run: Callable[[Path, dict[str, Any], Options], None]
+    title: str
+    header: tuple[str, ...] = ()
+
+
+JOBS: dict[str, Job] = {
+    "datafile": Job(datafile_job, "Data files (rows for example_batch)", DATAFILE_HEADER),
+    "warmup": Job(warmup_job, "Warmup files", WARMUP_HEADER),
+    "command": Job(command_job, "Whole commands"),
+    "framing": Job(framing_job, "Framing"),
+}
+
+
+# --------------------------------------------------------------------------- main
+
+
+def load(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fo:
+        return tomllib.load(fo)
+
+
+def tensorflow_installed() -> bool:
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('tensorflow') is None)"
+    return subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     names = sorted(p.stem for p in CONFIGS.glob("*.toml"))
     parser.add_argument("--jobs", nargs="+", choices=names, default=names)
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs per job (best kept)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per job")
     parser.add_argument("--no-tf", action="store_true", help="skip the TensorFlow comparison")
     parser.add_argument("--quick", action="store_true", help="smaller data files, 2 repeats")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -359,24 +492,21 @@ def main() -> None:
     if args.child:
         child(json.loads(args.child))
         return
-    if args.quick:
-        args.repeat = min(args.repeat, 2)
-    use_tf = not args.no_tf and tensorflow_installed()
-    print(f"monogen benchmarks: python {sys.version.split()[0]}, best of {args.repeat} runs")
-    print("reference = the same job with encoder='protobuf', measured in this run\n")
-    header()
-    framing_configs = []
+    repeat = min(args.repeat, 2) if args.quick else args.repeat
+    opts = Options(repeat, args.quick, not args.no_tf and tensorflow_installed())
+    print(f"monogen benchmarks: python {sys.version.split()[0]}, {repeat} timed runs per job")
+    print("reference = the same rows through encoder='protobuf', measured in this run")
+    by_kind: dict[str, list[Path]] = {kind: [] for kind in JOBS}
     for name in args.jobs:
         path = CONFIGS / f"{name}.toml"
-        if load(path)["job"] == "framing":
-            framing_configs.append(path)
-        else:
-            run_config(path, args, use_tf)
-    for path in framing_configs:
-        run_config(path, args, use_tf)
-    startup = help_startup()
-    verdict = "ok" if startup < HELP_LIMIT_S else "over"
-    print(f"\nmonogen --help: {startup:.2f} s ({verdict}; goal < {HELP_LIMIT_S} s)")
+        by_kind[load(path)["job"]].append(path)
+    for kind, paths in by_kind.items():
+        if not paths:
+            continue
+        job = JOBS[kind]
+        table(job.title, *job.header)
+        for path in paths:
+            job.run(path, load(path), opts)
 
 
 if __name__ == "__main__":
