@@ -200,7 +200,7 @@ def test_same_seed_same_bytes_and_matches_the_library(runner: CliRunner, tmp_pat
         (["--lagrangex", "--kafka-dump"], "--lagrangex cannot be combined with --kafka-dump or --kafka-dump-prefix: a lagrangex header has no other fields"),
         (["--source", "abc"], "--source needs --lagrangex: only a lagrangex header holds it"),
         (["--num-batch", "0"], "Invalid value for '--num-batch': 0 is not in the range x>=1."),
-        (["--compression", "snappy"], "Invalid value for '--compression': 'snappy' is not one of 'none', 'gzip', 'zlib'."),
+        (["--compression", "lz4"], "Invalid value for '--compression': 'lz4' is not one of 'none', 'gzip', 'zlib', 'snappy', 'zstd'."),
     ],
 )  # fmt: skip
 def test_refused_options_exit_2(

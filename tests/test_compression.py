@@ -1,27 +1,35 @@
-"""Whole-stream GZIP/ZLIB: names, sniffing, writing and reading.
+"""Whole-stream compression: names, detection, and GZIP/ZLIB writing and reading.
 
 Compressed bytes are checked with the standard library's own ``gzip``/``zlib``
 decoders and produced by them for the reading tests, so monogen is never its own
-oracle.
+oracle. Snappy and zstd have their own test modules; detection of every codec is
+here.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import snappy
+import zstandard
+from click.testing import CliRunner
 
+from monogen.cli import cli
 from monogen.errors import CompressionError, CorruptRecordError, TruncatedRecordError
+from monogen.io import datafile
 from monogen.io.compression import (
-    SNIFF_SIZE,
     Compression,
+    detect_compression,
     open_compressed_reader,
     open_compressed_writer,
-    peek,
 )
+from monogen.io.streams import peek, position, remaining
 
 DATA = b"".join(b"record %d;" % i for i in range(2000))
 
@@ -72,22 +80,34 @@ def test_parse(text: str | Compression | None, expected: Compression) -> None:
 
 
 def test_parse_unknown_lists_the_valid_names() -> None:
-    with pytest.raises(CompressionError, match=r"unknown compression 'snappy'; .*none, gzip, zlib"):
-        Compression.parse("snappy")
+    with pytest.raises(
+        CompressionError, match=r"unknown compression 'lz4'; .*none, gzip, zlib, snappy, zstd"
+    ):
+        Compression.parse("lz4")
 
 
-# --------------------------------------------------------------------------- sniffing
+# --------------------------------------------------------------------------- detection
+
+
+def detected(data: bytes) -> Compression:
+    return detect_compression(io.BytesIO(data)).compression
 
 
 @pytest.mark.parametrize("level", [0, 1, 4, 6, 9])
-def test_sniff_zlib_every_level(level: int) -> None:
-    assert Compression.sniff(zlib.compress(DATA, level)[:SNIFF_SIZE]) is Compression.ZLIB
+def test_detect_zlib_every_level(level: int) -> None:
+    assert detected(zlib.compress(DATA, level)) is Compression.ZLIB
 
 
-def test_sniff_gzip_and_plain() -> None:
-    assert Compression.sniff(gzip.compress(DATA)[:SNIFF_SIZE]) is Compression.GZIP
-    assert Compression.sniff(DATA[:SNIFF_SIZE]) is Compression.NONE
-    assert Compression.sniff(b"") is Compression.NONE
+@pytest.mark.parametrize("wbits", [9, 12, 15])
+def test_detect_zlib_every_window(wbits: int) -> None:
+    packer = zlib.compressobj(wbits=wbits)
+    assert detected(packer.compress(DATA) + packer.flush()) is Compression.ZLIB
+
+
+def test_detect_gzip_and_plain() -> None:
+    assert detected(gzip.compress(DATA)) is Compression.GZIP
+    assert detected(DATA) is Compression.NONE
+    assert detected(b"") is Compression.NONE
 
 
 @pytest.mark.parametrize(
@@ -99,8 +119,42 @@ def test_sniff_gzip_and_plain() -> None:
     ],
 )
 def test_magic_bytes_that_do_not_inflate_are_not_compression(head: bytes) -> None:
-    assert Compression.from_magic(head) is not Compression.NONE
-    assert Compression.sniff(head[:SNIFF_SIZE]) is Compression.NONE
+    detected = detect_compression(io.BytesIO(head))
+    assert detected.compression is Compression.NONE
+    assert detected.looks_like is Compression.from_magic(head) is not Compression.NONE
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        ("789c", Compression.ZLIB),  # TensorFlow's default level
+        ("7801", Compression.ZLIB),
+        ("785e", Compression.ZLIB),
+        ("78da", Compression.ZLIB),
+        ("081d", Compression.ZLIB),  # a 256-byte window: 0x081d = 31 * 67
+        ("783f", Compression.NONE),  # 0x783f = 31 * 993, but FDICT (a preset dictionary)
+        ("789d", Compression.NONE),  # not a multiple of 31
+        ("7f01", Compression.NONE),  # method 15, not deflate
+        ("88", Compression.NONE),  # too short to tell
+        ("1f8b", Compression.GZIP),
+        ("28b52ffd", Compression.ZSTD),
+        ("28b52f", Compression.NONE),
+    ],
+)
+def test_magic_bytes(head: str, expected: Compression) -> None:
+    """Hand-read against RFC 1950 §2.2, RFC 1952 §2.3.1 and RFC 8878 §3.1.1."""
+    assert Compression.from_magic(bytes.fromhex(head)) is expected
+
+
+def test_replay_and_detection_share_one_magic_rule() -> None:
+    """replay's "looks compressed" verdict is detection's, for every two-byte header."""
+    from monogen.serving.replay import _compression_reason
+
+    for cmf in range(256):
+        for flg in range(256):
+            head = bytes([cmf, flg]) + bytes(10)
+            says_compressed = bool(_compression_reason(head))
+            assert says_compressed == (Compression.from_magic(head) is not Compression.NONE), head
 
 
 def test_peek_rewinds_a_seekable_stream() -> None:
@@ -110,6 +164,15 @@ def test_peek_rewinds_a_seekable_stream() -> None:
     assert head == b"bcd"
     assert stream is fo
     assert fo.read() == b"bcdef"
+
+
+def test_position_and_remaining() -> None:
+    fo = io.BytesIO(b"abcdef")
+    fo.read(2)
+    assert (position(fo), remaining(fo)) == (2, 4)
+    assert fo.read() == b"cdef"  # remaining() put the position back
+    assert position(PipeReader(b"abc")) is None
+    assert remaining(PipeReader(b"abc")) is None
 
 
 @pytest.mark.parametrize("size", [-1, 2, 100])
@@ -213,3 +276,99 @@ def test_garbage_after_a_zlib_stream_is_corrupt() -> None:
     stream = open_compressed_reader(io.BytesIO(zlib.compress(DATA) + b"junk"), "zlib")
     with pytest.raises(CorruptRecordError, match="ZLIB stream is corrupt"):
         read_everything(stream)
+
+
+def test_a_writer_refuses_what_its_readers_cannot_read() -> None:
+    with pytest.raises(
+        CompressionError,
+        match=r"^compression 'zstd' does not apply here; expected one of: none, gzip, zlib$",
+    ):
+        Compression.parse("ZSTD", choices=(Compression.NONE, Compression.GZIP, Compression.ZLIB))
+
+
+# --------------------------------------------------------------------------- data files and the CLI
+
+# An independent decoder for every codec: the standard library, python-snappy, zstandard.
+INDEPENDENT_DECODERS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.decompress,
+    "zlib": zlib.decompress,
+    "snappy": lambda data: snappy.HadoopStreamDecompressor().decompress(data),
+    "zstd": lambda data: read_everything(
+        zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True)
+    ),
+}
+
+
+def cli_datafile(tmp_path: Path, name: str, *args: str) -> Path:
+    path = tmp_path / name
+    result = CliRunner().invoke(
+        cli, ["datafile", "--seed", "3", "--req-time", "100", "-q", "--out", str(path), *args]
+    )
+    assert result.exit_code == 0, result.stderr
+    return path
+
+
+@pytest.mark.parametrize("codec", sorted(INDEPENDENT_DECODERS))
+def test_cli_datafile_decodes_independently_to_the_uncompressed_file(
+    tmp_path: Path, codec: str
+) -> None:
+    plain = cli_datafile(tmp_path, "plain.bin", "--num-batch", "40")
+    packed = cli_datafile(tmp_path, f"d.{codec}", "--num-batch", "40", "--compression", codec)
+    assert INDEPENDENT_DECODERS[codec](packed.read_bytes()) == plain.read_bytes()
+    assert len(plain.read_bytes()) > 256 * 1024  # several snappy blocks
+    with packed.open("rb") as fo:
+        detected = detect_compression(fo)
+        assert detected.compression is Compression(codec)
+
+
+@pytest.mark.parametrize("codec", ["snappy", "zstd"])
+def test_inspect_and_warmup_read_snappy_and_zstd_data_files(tmp_path: Path, codec: str) -> None:
+    packed = cli_datafile(
+        tmp_path, "d.bin", "--num-batch", "3", "--batch-size", "4", "--compression", codec
+    )
+    result = CliRunner().invoke(cli, ["inspect", str(packed)])
+    assert result.exit_code == 0, result.stdout
+    assert f"  format       Monolith data file, header sort_id (detected), {codec}" in result.stdout
+    assert result.stdout.splitlines()[0] == f"{packed}: 12 sound records"
+    warmup = tmp_path / "w.tfrecord"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "warmup",
+            "-q",
+            "--from-datafile",
+            str(packed),
+            "--variant",
+            "instance",
+            "--out",
+            str(warmup),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert CliRunner().invoke(cli, ["inspect", str(warmup)]).exit_code == 0
+
+
+def test_a_snappy_name_reads_as_snappy_even_when_detection_could_not_tell(tmp_path: Path) -> None:
+    """A file whose first block is damaged: the name still says snappy, and the error is snappy's."""
+    path = tmp_path / "part-00000.snappy"
+    path.write_bytes(bytes.fromhex("00000003 00000005 05086162 63"))
+    with path.open("rb") as fo, pytest.raises(CorruptRecordError) as caught:
+        list(datafile.read(fo))
+    assert str(caught.value) == (
+        f"{path} (SNAPPY, offsets uncompressed): record 0 at offset 0: snappy chunk at"
+        " compressed offset 4 holds 5 bytes, more than the 3 left in its block"
+    )
+
+
+@pytest.mark.parametrize("codec", ["snappy", "zstd"])
+def test_cut_snappy_and_zstd_data_files_fail_with_one_line_and_the_offset(
+    tmp_path: Path, codec: str
+) -> None:
+    packed = cli_datafile(tmp_path, "d.bin", "--num-batch", "10", "--compression", codec)
+    data = packed.read_bytes()
+    packed.write_bytes(data[: len(data) // 2])
+    result = CliRunner().invoke(cli, ["inspect", str(packed)])
+    assert result.exit_code == 1
+    assert re.search(
+        rf"{codec} stream ends at compressed offset {len(data) // 2}, inside", result.stdout
+    ), result.stdout

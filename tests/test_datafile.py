@@ -624,7 +624,7 @@ def test_corrupt_gzip_beyond_the_sniffed_head() -> None:
 def test_corrupt_gzip_within_the_sniffed_head_says_what_it_looked_like() -> None:
     packed = io.BytesIO()
     write(packed, [b"x" * 100], compression=Compression.GZIP)
-    with pytest.raises(MonogenError, match=r"starts like GZIP data but does not inflate"):
+    with pytest.raises(MonogenError, match=r"starts like GZIP data but does not decompress"):
         read_all(flip_gzip_crc(packed.getvalue()), SORT_ID)
 
 

@@ -22,6 +22,7 @@ from monogen.cli.options import (
 )
 from monogen.cli.ui import counted, human_bytes
 from monogen.formats import RecordType
+from monogen.io.compression import Compression
 
 # The original generator's default, and a file a quick test can still read at a glance.
 DEFAULT_NUM_BATCH = 128
@@ -29,7 +30,7 @@ DEFAULT_NUM_BATCH = 128
 DEFAULT_VARIANT = RecordType.INSTANCE.value
 # The original passed ParserArgs' drop rate, whose default is 0.5 (as `monogen warmup`).
 DEFAULT_DROP_RATE = 0.5
-COMPRESSIONS = ("none", "gzip", "zlib")
+COMPRESSIONS = tuple(member.value for member in Compression)
 
 
 @click.command("datafile")
@@ -54,7 +55,7 @@ COMPRESSIONS = ("none", "gzip", "zlib")
     type=click.Choice(COMPRESSIONS, case_sensitive=False),
     default="none",
     show_default=True,
-    help="Compress the whole file (Monolith's reader accepts gzip and zlib files).",
+    help="Compress the whole file; Monolith's reader takes each (snappy: Hadoop's block framing).",
 )
 @schema_options(drop_rate=DEFAULT_DROP_RATE)
 @shard_options
@@ -84,6 +85,7 @@ def datafile_cmd(
       monogen datafile --num-batch 10 --out train.bin
       monogen datafile --variant example --slots 1-50 --kafka-dump --out d.bin
       monogen datafile --lagrangex --source my_source --compression gzip --out d.bin.gz
+      monogen datafile --compression snappy --out part-00000.snappy
       monogen datafile --num-batch 10 --out - | monogen inspect - --format datafile
       monogen datafile --num-batch 1000 --shards 8 --out train.bin   # train-0000N-of-00008.bin
     """

@@ -15,6 +15,7 @@ from monogen.cli.common import start
 from monogen.cli.options import HEADER_FLAGS, header_options, pop_header, quiet_option
 from monogen.cli.ui import counted, human_bytes
 from monogen.formats import RECORD_TYPE_CHOICES, RecordType
+from monogen.io.compression import Compression
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from monogen.io.detect import Detection
 
 FORMATS = ("auto", "tfrecord", "datafile")
-COMPRESSIONS = ("auto", "none", "gzip", "zlib")
+COMPRESSIONS = ("auto", *(member.value for member in Compression))
 RECORD_TYPES = ("auto", *RECORD_TYPE_CHOICES)
 PERCENT = 100.0
 
@@ -51,7 +52,7 @@ PERCENT = 100.0
     type=click.Choice(COMPRESSIONS, case_sensitive=False),
     default="auto",
     show_default=True,
-    help="Whole-file compression; auto recognises gzip and zlib.",
+    help="Whole-file compression; auto detects each (a name ending .snappy means snappy).",
 )
 @click.option(
     "--show",
@@ -96,13 +97,14 @@ def inspect_cmd(
     """Verify every record of a file and summarise what it holds.
 
     Reads TFRecord files (TF Serving warmup files included) and Monolith data
-    files, gzip/zlib compressed or not, from PATH or stdin (-). Every record is
-    checked: framing and CRCs, then the payload must parse as the record type
-    with no unknown top-level field. The summary gives record count, size, record
-    type, per-feature fill rate and fid slots, LineId fields, and for warmup
-    files signatures, inputs and records per request. A data file does not record
-    its header layout or record type: both are detected (the summary says how, and
-    whether the file also reads another way); the header flags and --variant pin them.
+    files, compressed (gzip, zlib, zstd, snappy) or not, from PATH or stdin (-).
+    Every record is checked: framing and CRCs, then the payload must parse as the
+    record type with no unknown top-level field. The summary gives record count,
+    size, record type, per-feature fill rate and fid slots, LineId fields, and for
+    warmup files signatures, inputs and records per request. A data file does not
+    record its header layout or record type: both are detected (the summary says
+    how, and whether the file also reads another way); the header flags and
+    --variant pin them.
 
     Exits 0 when every record is sound, 1 naming the offset and reason of the
     first bad record (--keep-going lists them all), 2 on bad options.
@@ -225,7 +227,6 @@ def _headline(report: Report) -> str:
 
 def _facts(report: Report) -> list[tuple[str, str]]:
     from monogen.inspect import FileFormat
-    from monogen.io.compression import Compression
 
     facts = []
     if report.format is not None:

@@ -539,7 +539,7 @@ def gen_random_data_file(
     LineId actions to draw from. Differences: records stream to the file instead of
     being held in memory, the file appears whole or not at all (parent directories
     are created), a kafka option with ``sort_id=False`` is refused instead of
-    ignored, and ``compression`` ("gzip"/"zlib") is monogen's addition. Returns
+    ignored, and ``compression`` ("gzip", "zlib", "snappy", "zstd") is monogen's addition. Returns
     how many records and batches were written (the original returned None).
     """
     if not sort_id and (kafka_dump or kafka_dump_prefix):

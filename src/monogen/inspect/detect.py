@@ -1,6 +1,7 @@
 """What a file is, where the caller did not say: compression, container, record type, header.
 
-* compression: GZIP/ZLIB by magic bytes and a trial inflate (``Compression.sniff``);
+* compression: ``monogen.io.compression.detect_compression`` (magic bytes and a
+  trial decode, the first snappy block's structure, a ``.snappy`` name);
 * container: a TFRecord when the first 12 uncompressed bytes carry a valid length
   CRC (a false match has odds of 1 in 2**32), else a Monolith data file;
 * a TFRecord's record type: the first of ``TFRECORD_CANDIDATES`` that its first
@@ -16,27 +17,23 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import zlib
 from typing import NamedTuple
 
 from monogen.errors import SchemaError
 from monogen.formats import RecordType
-from monogen.io.compression import (
-    GZIP_WBITS,
-    SNIFF_OUTPUT_LIMIT,
-    ZLIB_WBITS,
-    BinarySource,
-    Compression,
-)
+from monogen.io.compression import SNIFF_SIZE, Compression, detect_compression
 from monogen.io.datafile import HeaderOptions
 from monogen.io.detect import Detection, DetectionError, Reading, detect_stream
+from monogen.io.streams import BinarySource, peek
 from monogen.io.tfrecord import looks_like_tfrecord
 
 __all__ = [
     "TFRECORD_CANDIDATES",
+    "Compressed",
     "Container",
     "DataFileReading",
     "FileFormat",
+    "detect_compression_of",
     "detect_container",
     "detect_datafile",
 ]
@@ -63,32 +60,42 @@ TFRECORD_CANDIDATES = (
 )
 
 
-class Container(NamedTuple):
-    """The compression and container of a stream, as given or detected from its head."""
+class Compressed(NamedTuple):
+    """A stream's compression, as given or detected, and the stream to read from now on."""
 
     compression: Compression
-    format: FileFormat | None  # None: an empty stream, nothing to tell from
+    stream: BinarySource  # still yields every byte of the input
+    head: bytes  # the first bytes as stored (empty: an empty input)
     where: str  # the label, plus what offsets in messages mean
+
+
+def detect_compression_of(
+    fo: BinarySource, *, label: str, compression: Compression | str | None
+) -> Compressed:
+    """The compression of ``fo`` (``compression`` None: detect it)."""
+    where = label
+    if compression is None:
+        detected = detect_compression(fo)
+        codec, stream, head = detected.compression, detected.stream, detected.head
+        if detected.looks_like is not Compression.NONE:
+            where += f" (starts like {detected.looks_like.name} data but does not decompress)"
+    else:
+        codec = Compression.parse(compression)
+        head, stream = peek(fo, SNIFF_SIZE)
+    if codec is not Compression.NONE:
+        where += f" ({codec.name}, offsets uncompressed)"
+    return Compressed(codec, stream, head, where)
+
+
+class Container(NamedTuple):
+    """The container of a stream, as given or detected from its first uncompressed bytes."""
+
+    format: FileFormat | None  # None: an empty stream, nothing to tell from
     warnings: tuple[str, ...]
 
 
-def detect_container(
-    head: bytes,
-    *,
-    label: str,
-    file_format: FileFormat | str | None,
-    compression: Compression | str | None,
-) -> Container:
-    """Compression and container of a stream whose first bytes are ``head`` (None: detect)."""
-    codec = Compression.sniff(head) if compression is None else Compression.parse(compression)
-    where = label
-    if compression is None and codec is Compression.NONE:
-        looks_like = Compression.from_magic(head)
-        if looks_like is not Compression.NONE:
-            where += f" (starts like {looks_like.name} data but does not inflate)"
-    if codec is not Compression.NONE:
-        where += f" ({codec.name}, offsets uncompressed)"
-    plain_head = _inflate_head(head, codec)
+def detect_container(plain_head: bytes, *, file_format: FileFormat | str | None) -> Container:
+    """The container of a stream whose first uncompressed bytes are ``plain_head``."""
     tfrecord = looks_like_tfrecord(plain_head)
     warnings: tuple[str, ...] = ()
     found: FileFormat | None = None
@@ -98,18 +105,7 @@ def detect_container(
             warnings = ("the file starts like a TFRecord (its length CRC is valid)",)
     elif plain_head:
         found = FileFormat.TFRECORD if tfrecord else FileFormat.DATAFILE
-    return Container(codec, found, where, warnings)
-
-
-def _inflate_head(head: bytes, codec: Compression) -> bytes:
-    """The first uncompressed bytes of a stream whose first compressed bytes are ``head``."""
-    if codec is Compression.NONE:
-        return head
-    wbits = GZIP_WBITS if codec is Compression.GZIP else ZLIB_WBITS
-    try:
-        return zlib.decompressobj(wbits=wbits).decompress(head, SNIFF_OUTPUT_LIMIT)
-    except zlib.error:
-        return b""
+    return Container(found, warnings)
 
 
 @dataclasses.dataclass

@@ -36,6 +36,7 @@ from monogen.formats import MAX_WARMUP_LOGS, RecordType
 from monogen.inspect.detect import (
     TFRECORD_CANDIDATES,
     FileFormat,
+    detect_compression_of,
     detect_container,
     detect_datafile,
 )
@@ -48,10 +49,11 @@ from monogen.inspect.validate import (
     parse_record,
 )
 from monogen.io import datafile
-from monogen.io.compression import BinarySource, Compression, open_compressed_reader, peek
+from monogen.io.compression import SNIFF_SIZE, Compression, open_compressed_reader
 from monogen.io.datafile import HeaderOptions
 from monogen.io.detect import RECORD_TYPES as DATAFILE_TYPES
 from monogen.io.detect import Detection
+from monogen.io.streams import BinarySource, peek, position
 from monogen.io.tfrecord import FRAME_OVERHEAD, iter_frames
 
 __all__ = [
@@ -175,8 +177,7 @@ class _CountingSource:
         return data
 
     def seekable(self) -> bool:
-        seekable = getattr(self._src, "seekable", None)
-        return bool(seekable()) if seekable is not None else False
+        return position(self._src) is not None
 
     def tell(self) -> int:
         return int(self._src.tell())  # type: ignore[attr-defined]
@@ -188,9 +189,9 @@ class _CountingSource:
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Seeks the source; a look ahead that seeks back is not counted twice."""
         before = self.tell()
-        position = int(self._src.seek(offset, whence))  # type: ignore[attr-defined]
-        self.count += position - before
-        return position
+        after = int(self._src.seek(offset, whence))  # type: ignore[attr-defined]
+        self.count += after - before
+        return after
 
 
 def _tfrecord_items(src: BinarySource, label: str) -> Iterator[_Item]:
@@ -267,16 +268,20 @@ def inspect_stream(
     """
     report = Report(label=label or _name_of(fo), keep_going=keep_going)
     chosen = None if record_type is None else RecordType.parse_any(record_type)
-    head, src = peek(fo)
-    container = detect_container(
-        head, label=report.label, file_format=file_format, compression=compression
-    )
-    report.compression, report.format = container.compression, container.format
+    compressed = detect_compression_of(fo, label=report.label, compression=compression)
+    raw = _CountingSource(compressed.stream, compressed.where)
+    plain_src = open_compressed_reader(raw, compressed.compression)
+    plain_head = b""
+    try:
+        plain_head, plain_src = peek(plain_src, SNIFF_SIZE)
+    except (CorruptRecordError, TruncatedRecordError) as exc:  # from the decoder
+        report.add_problem(Problem(f"{compressed.where}: {exc}", fatal=True))
+    container = detect_container(plain_head, file_format=file_format)
+    report.compression, report.format = compressed.compression, container.format
     report.warnings.extend(container.warnings)
-    raw = _CountingSource(src, container.where)
-    if report.format is not None:
-        plain = _CountingSource(open_compressed_reader(raw, container.compression), raw.name)
-        run = _Run(report, container.where, raw, show, progress)
+    if report.format is not None and not report.problems:
+        plain = _CountingSource(plain_src, raw.name)
+        run = _Run(report, compressed.where, raw, show, progress)
         if report.format is FileFormat.TFRECORD:
             run.verify(_tfrecord_items(plain, run.where), chosen, TFRECORD_CANDIDATES)
         else:
@@ -284,8 +289,8 @@ def inspect_stream(
         report.data_bytes = plain.count
     report.file_bytes = raw.count
     if not report.records and not report.problems:
-        empty = "empty input" if not head else "no records"
-        report.add_problem(Problem(f"{container.where}: {empty}, nothing to verify", fatal=True))
+        empty = "empty input" if not compressed.head else "no records"
+        report.add_problem(Problem(f"{compressed.where}: {empty}, nothing to verify", fatal=True))
     if report.ok or report.records >= DETECT_WINDOW:
         # Other layouts are worth suggesting only when the given one failed at once: a
         # file that read cleanly for a while and then broke is damaged, not misread.

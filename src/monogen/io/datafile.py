@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import os
-import stat
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO, NamedTuple, Protocol
@@ -48,14 +46,12 @@ from monogen.errors import (
     TruncatedRecordError,
 )
 from monogen.io.compression import (
-    READ_CHUNK,
-    BinarySource,
     Compression,
     StreamWriter,
+    detect_compression,
     open_compressed_reader,
-    peek,
-    read_exact,
 )
+from monogen.io.streams import READ_CHUNK, BinarySource, read_exact, remaining
 
 U64 = struct.Struct("<Q")
 U64_SIZE = U64.size  # 8
@@ -421,31 +417,6 @@ def _stream_label(fo: object) -> str:
     return name if isinstance(name, str) else "data file"
 
 
-def _regular_file(src: BinarySource) -> bool:
-    """False for a device such as /dev/zero: it seeks, but its "end" is not where data ends."""
-    fileno = getattr(src, "fileno", None)
-    try:
-        return fileno is None or stat.S_ISREG(os.fstat(fileno()).st_mode)
-    except (OSError, ValueError, AttributeError):  # BytesIO and wrappers have no descriptor
-        return True
-
-
-def _stream_length(src: BinarySource) -> int | None:
-    """Bytes from the current position to the end, if ``src`` can tell without reading."""
-    seekable, tell, seek = (getattr(src, name, None) for name in ("seekable", "tell", "seek"))
-    if seekable is None or tell is None or seek is None:
-        return None
-    try:
-        if not seekable() or not _regular_file(src):
-            return None
-        here = tell()
-        end = seek(0, os.SEEK_END)
-        seek(here)
-    except (OSError, ValueError):
-        return None
-    return int(end - here)
-
-
 def read(
     fo: BinarySource,
     *,
@@ -454,8 +425,8 @@ def read(
 ) -> Iterator[DataRecord]:
     """Yield the records of a data file read with the given header options.
 
-    ``compression=None`` means "not said": gzip and zlib are recognised by their
-    magic bytes (unlike ``Compression.parse``, where None means NONE). Reading is
+    ``compression=None`` means "not said": it is detected (``compression.detect_compression``),
+    unlike ``Compression.parse``, where None means NONE. Reading is
     strictly sequential, so pipes and stdin work; ``fo`` is left open. Errors name
     the record index (from 0), its offset and the header options in use:
     ``CorruptRecordError`` for Monolith's 0xfefefefe marker or a length over
@@ -463,17 +434,16 @@ def read(
     """
     label = _stream_label(fo)
     if compression is None:
-        head, fo = peek(fo)
-        codec = Compression.sniff(head)
-        looks_like = Compression.from_magic(head)
-        if codec is Compression.NONE and looks_like is not Compression.NONE:
-            label += f" (starts like {looks_like.name} data but does not inflate)"
+        detected = detect_compression(fo)
+        codec, fo = detected.compression, detected.stream
+        if detected.looks_like is not Compression.NONE:
+            label += f" (starts like {detected.looks_like.name} data but does not decompress)"
     else:
         codec = Compression.parse(compression)
     if codec is not Compression.NONE:
         label += f" ({codec.name}, offsets uncompressed)"
     src = open_compressed_reader(fo, codec)
-    end = _stream_length(src) if codec is Compression.NONE else None
+    end = remaining(src) if codec is Compression.NONE else None
     cur = _Cursor(src, label=label, options=header, end=end)
     while True:
         try:

@@ -51,8 +51,9 @@ from google.protobuf.unknown_fields import UnknownFieldSet
 from monogen.errors import CorruptRecordError, MonogenError, TruncatedRecordError
 from monogen.formats import Variant
 from monogen.io import datafile
-from monogen.io.compression import BinarySource, Compression, open_compressed_reader, peek
+from monogen.io.compression import Compression, open_compressed_reader
 from monogen.io.datafile import DataRecord, HeaderOptions
+from monogen.io.streams import BinarySource, peek
 
 # Uncompressed bytes examined at first, and at most (see the module docstring).
 DETECT_BYTES = 1 << 20

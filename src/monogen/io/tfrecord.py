@@ -24,7 +24,8 @@ from typing import BinaryIO, NamedTuple
 from crc32c import crc32c
 
 from monogen.errors import CorruptRecordError, TruncatedRecordError
-from monogen.io.compression import Compression, StreamWriter, open_compressed_reader, read_exact
+from monogen.io.compression import Compression, StreamWriter, open_compressed_reader
+from monogen.io.streams import read_exact
 
 __all__ = [
     "Compression",
@@ -110,8 +111,10 @@ class TFRecordWriter(StreamWriter):
     """Frames records onto a binary file object, optionally compressing the stream.
 
     Closing follows ``StreamWriter``: ``fo`` stays open, and a failed ``with`` block
-    leaves a compressed stream visibly truncated.
+    leaves a compressed stream visibly truncated. Only TensorFlow's compressions.
     """
+
+    COMPRESSIONS = (Compression.NONE, Compression.GZIP, Compression.ZLIB)
 
     def __init__(self, fo: BinaryIO, *, compression: Compression | str | None = None) -> None:
         super().__init__(fo, compression)

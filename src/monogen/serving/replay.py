@@ -58,6 +58,7 @@ from monogen.errors import (
     WarmupError,
 )
 from monogen.formats import DEFAULT_SIGNATURE, ENTRY_SERVABLE, MAX_WARMUP_LOGS, dtype_name
+from monogen.io.compression import Compression
 from monogen.io.tfrecord import HEADER_SIZE, iter_frames, looks_like_tfrecord
 from monogen.proto import prediction_log_pb2, tensor_pb2
 from monogen.serving.savedmodel import (
@@ -92,12 +93,6 @@ __all__ = [
 
 # The distributed export's entry servable: the one that takes the requests.
 ENTRY_DIR = ENTRY_SERVABLE
-# The first two bytes of a GZIP stream; a zlib stream starts with CMF 0x78 and a
-# header whose 16-bit big-endian value is a multiple of 31 (RFC 1950).
-GZIP_MAGIC = b"\x1f\x8b"
-ZLIB_CMF = 0x78
-ZLIB_CHECK_MODULUS = 31
-
 # PredictionLog's other log_type fields (tensorflow_serving/apis/prediction_log.proto).
 # monogen's PredictionLog declares only predict_log (6), so these arrive as unknown fields.
 LOG_TYPE_FIELDS: Mapping[int, str] = {
@@ -289,24 +284,13 @@ class WarmupCheck:
             yield Failure(self.records, f"not a valid TFRecord file: {exc}")
 
 
-def _looks_like_zlib(head: bytes) -> bool:
-    if len(head) < len(GZIP_MAGIC) or head[0] != ZLIB_CMF:
-        return False
-    return int.from_bytes(head[:2], "big") % ZLIB_CHECK_MODULUS == 0
-
-
 def _compression_reason(head: bytes) -> str:
     """Why a file whose first bytes are ``head`` looks compressed, or ''."""
-    if looks_like_tfrecord(head):
-        return ""
-    if head.startswith(GZIP_MAGIC):
-        compression = "GZIP"
-    elif _looks_like_zlib(head):
-        compression = "ZLIB"
-    else:
+    compression = Compression.from_magic(head)
+    if looks_like_tfrecord(head) or compression is Compression.NONE:
         return ""
     return (
-        f"the file looks {compression}-compressed; TF Serving reads warmup files "
+        f"the file looks {compression.name}-compressed; TF Serving reads warmup files "
         "uncompressed and fails the load"
     )
 
