@@ -214,10 +214,40 @@ def tensorflow_framing(
     }
 
 
+def measure_codecs(cfg: dict[str, Any], spec: dict[str, Any], out: Path) -> Measurement:
+    """One data file written and read back with each compression (``extra`` per codec)."""
+    from monogen.io import datafile
+    from monogen.io.compression import Compression
+
+    batches = build_generator(cfg, FAST, 0).batches()
+    num_batch = max(1, cfg["num_batch"] // QUICK_BATCHES) if spec["quick"] else cfg["num_batch"]
+    payloads = [payload for _ in range(num_batch) for payload in next(batches)]
+    size = 0
+    extra: dict[str, float] = {}
+    for codec in Compression:
+
+        def write(_: int, codec: Compression = codec) -> tuple[int, int]:
+            with out.open("wb") as fo, datafile.DataFileWriter(fo, compression=codec) as writer:
+                writer.write_many(payloads)
+                return len(payloads), writer.bytes_written
+
+        def read(_: int) -> tuple[int, int]:
+            with out.open("rb") as fo:
+                return sum(1 for _ in datafile.read(fo)), 0  # bytes: the write's
+
+        written = best_of(spec["repeat"], write, out)
+        size = written.bytes
+        extra[f"{codec.value}_write_s"] = written.seconds
+        extra[f"{codec.value}_stored"] = out.stat().st_size
+        extra[f"{codec.value}_read_s"] = best_of(spec["repeat"], read).seconds
+    return Measurement(len(payloads), size, 0.0, extra=extra)
+
+
 MEASURES: dict[str, Callable[[dict[str, Any], dict[str, Any], Path], Measurement]] = {
     "warmup": measure_warmup,
     "datafile": measure_datafile,
     "framing": measure_framing,
+    "codecs": measure_codecs,
 }
 
 
@@ -450,6 +480,25 @@ def framing_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
     )
 
 
+def codecs_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
+    """Write and read MB/s of one data file under each compression, side by side."""
+    from monogen.io.compression import Compression
+
+    result = measure(path, repeat=opts.repeat, quick=opts.quick)
+    extra = result.extra or {}
+    size = result.bytes / MB
+    print(f"{cfg['title']}: {result.records:,} records, {size:,.1f} MB uncompressed")
+    print(f"  {'codec':<8} {'stored':>9} {'ratio':>6} {'write MB/s':>11} {'read MB/s':>10}")
+    for codec in Compression:
+        stored = extra[f"{codec.value}_stored"]
+        write_mb = size / extra[f"{codec.value}_write_s"]
+        read_mb = size / extra[f"{codec.value}_read_s"]
+        print(
+            f"  {codec.value:<8} {stored / MB:>6,.1f} MB {result.bytes / stored:>5.1f}x"
+            f" {write_mb:>11,.0f} {read_mb:>10,.0f}"
+        )
+
+
 @dataclass(frozen=True)
 class Job:
     """A kind of job: how one config runs, and the table it prints under."""
@@ -464,6 +513,7 @@ JOBS: dict[str, Job] = {
     "warmup": Job(warmup_job, "Warmup files", WARMUP_HEADER),
     "command": Job(command_job, "Whole commands"),
     "framing": Job(framing_job, "Framing"),
+    "codecs": Job(codecs_job, "Compression (best of the timed runs, uncompressed MB/s)"),
 }
 
 
