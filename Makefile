@@ -2,7 +2,7 @@
 # it builds .venv, installs monogen with the extras the tests use, and runs pytest.
 PYTHON ?= python3
 VENV ?= .venv
-EXTRAS ?= dev,tf,dask
+EXTRAS ?= dev,tf,dask,remote
 # Extra requirements pinned on top of the extras, e.g. PIP_EXTRA="protobuf==6.31.1".
 PIP_EXTRA ?=
 BIN := $(VENV)/bin

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from monogen.errors import MonogenError, OutputError, OutputExistsError
+from monogen.io import remote
 
 if TYPE_CHECKING:  # only for annotations; typing_extensions is not a runtime dependency
     from typing_extensions import Buffer
@@ -82,6 +83,11 @@ def open_output(
     ``OutputExistsError`` and is left untouched. ``sync=False`` skips the fsyncs
     (the file still appears atomically, but a power cut may then leave it empty).
     """
+    path = remote.as_local(path)
+    if remote.is_url(path):
+        with remote.open_output(str(path), force=force) as stream:
+            yield stream
+        return
     if str(path) == STDIO:
         with _writing(STDOUT_LABEL):
             stream = _stdout()
@@ -152,6 +158,9 @@ def refuse_existing(path: str | os.PathLike[str], *, force: bool) -> None:
     ``open_output`` checks this itself; commands call it first as well, so that a
     kept file is reported before any work (or any note about it) is done.
     """
+    path = remote.as_local(path)
+    if remote.is_url(path):
+        return remote.refuse_existing(str(path), force=force)
     if str(path) == STDIO or _is_own_descriptor(str(path)):
         return
     try:
@@ -316,6 +325,11 @@ def _umask() -> int:
 @contextlib.contextmanager
 def open_input(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Open ``path`` for binary reading (``-`` for stdin) with a one-line error if it cannot be."""
+    path = remote.as_local(path)
+    if remote.is_url(path):
+        with remote.open_input(str(path)) as stream:
+            yield stream
+        return
     if str(path) == STDIO:
         if sys.stdin is None:  # the process was started with descriptor 0 closed
             raise MonogenError(f"cannot read {STDIN_LABEL}: it is closed")
