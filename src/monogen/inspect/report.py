@@ -27,7 +27,7 @@ import io
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from google.protobuf.message import Message
 
@@ -40,7 +40,7 @@ from monogen.inspect.detect import (
     detect_container,
     detect_datafile,
 )
-from monogen.inspect.stats import RecordStats, WarmupStats
+from monogen.inspect.stats import RecordStats, Sampler, WarmupStats
 from monogen.inspect.validate import (
     DETECT_WINDOW,
     BadPayload,
@@ -55,6 +55,9 @@ from monogen.io.detect import RECORD_TYPES as DATAFILE_TYPES
 from monogen.io.detect import Detection
 from monogen.io.streams import BinarySource, peek, position
 from monogen.io.tfrecord import FRAME_OVERHEAD, iter_frames
+
+if TYPE_CHECKING:  # only for annotations; typing_extensions is not a runtime dependency
+    from typing_extensions import Buffer
 
 __all__ = [
     "MAX_BAD_RUN",
@@ -109,6 +112,7 @@ class Report:
     problem_count: int = 0  # all of them
     bad_run: int = 0  # bad records since the last sound one
     stats: RecordStats | WarmupStats | None = None
+    sample: Sampler = field(default_factory=Sampler)  # which sound records the stats count
     keep_going: bool = False  # reading went on past bad records
     header_keys: Counter[int] = field(default_factory=Counter)  # lagrangex data_source_key
     pb_types: Counter[int] = field(default_factory=Counter)  # lagrangex pb_type byte
@@ -163,18 +167,34 @@ class _Item(NamedTuple):
     problem: Problem | None
 
 
-class _CountingSource:
-    """Counts the bytes read through it; seeking is passed through (a pure pass-through)."""
+# Input is pulled in blocks of this size, so that the many small reads of record
+# framing are served from a buffer instead of a Python call each.
+READ_BLOCK = 1 << 20
+
+
+class _CountingRaw(io.RawIOBase):
+    """Counts the bytes pulled from ``src``; seeking is passed through and counted net.
+
+    Used under an ``io.BufferedReader`` (``_counted``): the count then moves once per
+    block, not once per read, and includes the buffer's read-ahead.
+    """
 
     def __init__(self, src: BinarySource, name: str) -> None:
+        super().__init__()
         self._src = src
         self.name = name
         self.count = 0
 
-    def read(self, size: int = -1, /) -> bytes:
-        data = self._src.read(size)
-        self.count += len(data)
-        return data
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Buffer, /) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._src.read(len(view))
+        size = len(data)
+        view[:size] = data
+        self.count += size
+        return size
 
     def seekable(self) -> bool:
         return position(self._src) is not None
@@ -184,7 +204,10 @@ class _CountingSource:
 
     def fileno(self) -> int:
         """The source's descriptor (readers tell a regular file from a device by it)."""
-        return int(self._src.fileno())  # type: ignore[attr-defined]
+        fileno = getattr(self._src, "fileno", None)
+        if fileno is None:
+            raise io.UnsupportedOperation("fileno")
+        return int(fileno())
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Seeks the source; a look ahead that seeks back is not counted twice."""
@@ -192,6 +215,12 @@ class _CountingSource:
         after = int(self._src.seek(offset, whence))  # type: ignore[attr-defined]
         self.count += after - before
         return after
+
+
+def _counted(src: BinarySource, name: str) -> tuple[io.BufferedReader, _CountingRaw]:
+    """``src`` read through a block buffer, and the counter of the bytes pulled from it."""
+    raw = _CountingRaw(src, name)
+    return io.BufferedReader(raw, READ_BLOCK), raw
 
 
 def _tfrecord_items(src: BinarySource, label: str) -> Iterator[_Item]:
@@ -269,8 +298,8 @@ def inspect_stream(
     report = Report(label=label or _name_of(fo), keep_going=keep_going)
     chosen = None if record_type is None else RecordType.parse_any(record_type)
     compressed = detect_compression_of(fo, label=report.label, compression=compression)
-    raw = _CountingSource(compressed.stream, compressed.where)
-    plain_src = open_compressed_reader(raw, compressed.compression)
+    source, raw = _counted(compressed.stream, compressed.where)
+    plain_src = open_compressed_reader(source, compressed.compression)
     plain_head = b""
     try:
         plain_head, plain_src = peek(plain_src, SNIFF_SIZE)
@@ -280,13 +309,13 @@ def inspect_stream(
     report.compression, report.format = compressed.compression, container.format
     report.warnings.extend(container.warnings)
     if report.format is not None and not report.problems:
-        plain = _CountingSource(plain_src, raw.name)
+        plain, inflated = _counted(plain_src, raw.name)
         run = _Run(report, compressed.where, raw, show, progress)
         if report.format is FileFormat.TFRECORD:
             run.verify(_tfrecord_items(plain, run.where), chosen, TFRECORD_CANDIDATES)
         else:
             run.verify_datafile(plain, header, chosen)
-        report.data_bytes = plain.count
+        report.data_bytes = inflated.count
     report.file_bytes = raw.count
     if not report.records and not report.problems:
         empty = "empty input" if not compressed.head else "no records"
@@ -310,7 +339,7 @@ class _Run:
 
     report: Report
     where: str  # the input's label, plus what offsets mean (for messages)
-    raw: _CountingSource  # the input as read, for progress
+    raw: _CountingRaw  # the input as read, for progress
     show: int
     progress: Callable[[int], object] | None
     consumed: int = 0  # input bytes reported to ``progress`` so far
@@ -408,10 +437,11 @@ class _Run:
         report.sound += 1
         report.bad_run = 0
         stats = report.stats
-        if isinstance(stats, WarmupStats):
-            stats.add(message, embedded)
-        elif stats is not None:
-            stats.add(message)
+        if report.sample.take(len(item.payload)):
+            if isinstance(stats, WarmupStats):
+                stats.add(message, embedded)
+            elif stats is not None:
+                stats.add(message)
         if item.data_source_key is not None:
             report.header_keys[item.data_source_key] += 1
         if item.pb_type is not None:

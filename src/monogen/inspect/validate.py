@@ -19,9 +19,11 @@ the first payloads validate as (``detect_record_type``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
+from google.protobuf import descriptor_pb2, message_factory
 from google.protobuf.message import DecodeError, Message
 
 from monogen.formats import LINE_ID_LIST, VARIANTS, RecordType
@@ -43,9 +45,13 @@ __all__ = [
 DETECT_WINDOW = 16
 
 
+# Looked up once: the property imports and builds its table on every call.
+_MESSAGE_CLASSES = {record_type: record_type.message_class for record_type in RecordType}
+
+
 def parse_record(payload: bytes, record_type: RecordType) -> Message:
     """``payload`` parsed as ``record_type``, or ``BadPayload`` (see the module docstring)."""
-    message = parse_clean(payload, record_type.message_class)
+    message = parse_clean(payload, _MESSAGE_CLASSES[record_type])
     _CHECKS.get(record_type, _no_check)(message)
     return message
 
@@ -78,14 +84,66 @@ def _check_example_batch(batch: Any) -> None:
                 f"feature list {named.name!r} has {rows} rows, batch_size is {batch.batch_size}"
             )
         if named.name == LINE_ID_LIST:
-            for row, feature in enumerate(named.feature):
-                for data in feature.bytes_list.value:
-                    try:
-                        line_id_pb2.LineId.FromString(data)
-                    except DecodeError:
-                        raise BadPayload(
-                            f"row {row} of {LINE_ID_LIST} does not parse as LineId"
-                        ) from None
+            _check_line_ids([feature.bytes_list.value for feature in named.feature])
+
+
+def _check_line_ids(rows: Sequence[Sequence[bytes]]) -> None:
+    """Every serialized LineId of an ExampleBatch parses; ``BadPayload`` names the first row
+    that does not. They are parsed in one call, framed as a repeated LineId field, and
+    one by one only to find the row when that fails.
+    """
+    framed = b"".join(_LINE_ID_TAG + _varint(len(data)) + data for row in rows for data in row)
+    try:
+        _line_id_list().FromString(framed)
+    except DecodeError:
+        pass
+    else:
+        return
+    for row, values in enumerate(rows):
+        for data in values:
+            try:
+                line_id_pb2.LineId.FromString(data)
+            except DecodeError:
+                raise BadPayload(f"row {row} of {LINE_ID_LIST} does not parse as LineId") from None
+
+
+# Field 1, wire type 2 (length-delimited): the tag of each entry of ``_line_id_list``.
+_LINE_ID_TAG = bytes([1 << 3 | 2])
+_VARINT_PAYLOAD_BITS = 7
+_VARINT_MORE = 0x80
+
+
+def _varint(value: int) -> bytes:
+    """``value`` as a protobuf base-128 varint."""
+    out = bytearray()
+    while value >= _VARINT_MORE:
+        out.append(value & (_VARINT_MORE - 1) | _VARINT_MORE)
+        value >>= _VARINT_PAYLOAD_BITS
+    out.append(value)
+    return bytes(out)
+
+
+@functools.cache
+def _line_id_list() -> type[Message]:
+    """A message of one field, ``repeated LineId value = 1``, registered next to LineId."""
+    line_id = line_id_pb2.LineId.DESCRIPTOR
+    proto = descriptor_pb2.FileDescriptorProto(
+        name="monogen/inspect/line_id_list.proto",
+        package=line_id.file.package,
+        dependency=[line_id.file.name],
+    )
+    message = proto.message_type.add(name="MonogenLineIdList")
+    message.field.add(
+        name="value",
+        number=1,
+        label=descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED,
+        type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE,
+        type_name=f".{line_id.full_name}",
+    )
+    pool = line_id.file.pool
+    pool.Add(proto)
+    found = pool.FindMessageTypeByName(f"{line_id.file.package}.MonogenLineIdList")
+    return message_factory.GetMessageClass(found)  # type: ignore[arg-type]
 
 
 _CHECKS: dict[RecordType, Callable[[Any], None]] = {

@@ -385,6 +385,11 @@ class _Cursor:
     def _read_exact(self, size: int) -> bytes:
         """``size`` bytes, fewer only at end of stream; decompression errors get our place."""
         try:
+            if size <= READ_CHUNK:  # one read is enough from a buffered stream: no join
+                data = self._read(size)
+                if len(data) == size or not data:
+                    return data
+                return data + read_exact(self._read, size - len(data))
             return read_exact(self._read, size)
         except (CorruptRecordError, TruncatedRecordError) as exc:  # from the decompressor
             raise type(exc)(f"{self.where()}: {exc}") from exc
