@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from monolith_lists import monolith_feature_list, write_monolith_feature_list
 
 from monogen.errors import FeatureListError, UnknownFeatureError
-from monogen.gen.featurelist import Feature, FeatureList, load_feature_list, parse_feature_list
+from monogen.gen.featurelist import (
+    Feature,
+    FeatureList,
+    load_feature_list,
+    parse_feature_list,
+    parse_pairs,
+)
 
 SAMPLE = """\
 # Monolith feature list
@@ -207,3 +215,34 @@ def test_helper_list_is_1000_features() -> None:
     text, expected = monolith_feature_list()
     assert len(expected) == 1000 and "column_name : " in text
     assert {e.version for e in expected} == {1, 2}
+
+
+# --------------------------------------------------------------------------- property
+
+_KEYS = st.from_regex(r"[a-z][a-z_]{0,7}", fullmatch=True)
+_VALUES = st.text(alphabet="ab 09,;'\"", min_size=1, max_size=12).map(str.strip).filter(bool)
+_SEPARATORS = st.sampled_from([" ", "; ", "  ", " ; ", ", "])
+
+
+def _cleaned(value: str) -> str:
+    """The value rule: stripped, then a trailing ',' and then ';' removed."""
+    return value.strip().rstrip(",").rstrip(";").rstrip()
+
+
+@given(
+    st.lists(
+        st.tuples(_KEYS, _VALUES, _SEPARATORS), min_size=1, max_size=6, unique_by=lambda t: t[0]
+    )
+)
+def test_pairs_are_split_at_the_last_word_before_each_equals(
+    pairs: list[tuple[str, str, str]],
+) -> None:
+    line = "".join(
+        f"{key}={value}{sep if i < len(pairs) - 1 else ''}"
+        for i, (key, value, sep) in enumerate(pairs)
+    )
+    expected = {
+        key: _cleaned(value + (sep.rstrip() if i < len(pairs) - 1 else ""))
+        for i, (key, value, sep) in enumerate(pairs)
+    }
+    assert parse_pairs(line) == expected
