@@ -93,6 +93,8 @@ def test_checked_against_the_saved_model_with_head_copies(tmp_path: Path) -> Non
         verdicts = list(WarmupCheck(fo, read_signatures(model)))
     assert len(verdicts) == 6
     assert not [v for v in verdicts if isinstance(v, Failure)]
+    replayed = CliRunner().invoke(cli, ["replay", "--saved-model", str(model), "--check-only"])
+    assert replayed.exit_code == 0, replayed.output
 
 
 def test_requests_the_model_would_refuse(tmp_path: Path) -> None:
