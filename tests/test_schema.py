@@ -122,3 +122,12 @@ def test_fidv2_names_missing_from_the_feature_list_are_reported() -> None:
     fl = parse_feature_list(["feature_name=f_a slot=4"])
     s = Schema.build(fidv2=["a", "zzz"], feature_list=fl)
     assert s.missing_from_feature_list == ("zzz",)
+
+
+def test_feature_list_with_dense_features_still_supplies_every_listed_feature() -> None:
+    fl = parse_feature_list(["feature_name=f_a slot=4", "feature_name=f_b slot=2000"])
+    s, is_default = schema_from_inputs(feature_list=fl, dense=["emb:4"])
+    assert not is_default
+    assert [(m.name, m.slot) for m in s.sparse] == [("f_a", 4), ("f_b", 2000)]
+    assert [m.name for m in s.dense] == ["emb"]
+    assert s.fidv1_slots == (4,) and [m.name for m in s.instance_columns] == ["f_b"]

@@ -456,10 +456,11 @@ def schema_from_inputs(
     """
     names = [*(slot_names(slots) if slots else []), *sparse]
     v1 = parse_slot_ranges(fidv1_slots) if fidv1_slots else []
-    if not (names or v1 or fidv2 or dense):
-        if feature_list is None:
+    if not (names or v1 or fidv2):
+        if feature_list is not None:
+            return feature_list_schema(feature_list, dense=dense, extra=extra), False
+        if not dense:
             return default_schema(extra=extra), True
-        return feature_list_schema(feature_list, dense=dense, extra=extra), False
     schema = Schema.build(
         sparse=names,
         fidv1_slots=v1,
