@@ -258,3 +258,30 @@ def test_slots_the_feature_list_shares_stay_shared(runner: CliRunner, feature_li
     result = run(runner, "schema", *args)
     assert result.exit_code == 0, result.output
     assert _schema_rows(result) == {"click": "5", "view": "5"}
+
+
+# --- options a command lists but cannot honour ---------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--seed", "--drop-rate", "--req-time", "--actions"])
+def test_schema_does_not_offer_generation_options(runner: CliRunner, flag: str) -> None:
+    assert flag not in run(runner, "schema", "--help").output
+    result = run(runner, "schema", flag, "1")
+    assert result.exit_code == 2
+    assert f"monogen schema has no option {flag}; it is taken by:" in result.stderr
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--count", "3"), ("--seed", "4")])
+def test_fids_decoding_refuses_generation_options(runner: CliRunner, flag: str, value: str) -> None:
+    result = run(runner, "fids", "-d", "77", flag, value)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: {flag} generates fids; it cannot be combined with decoding"
+    )
+
+
+def test_export_demo_refuses_num_ps_in_standalone_mode(runner: CliRunner, tmp_path: Path) -> None:
+    result = run(runner, "export-demo", "--export-base", str(tmp_path / "m"), "--num-ps", "4")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == "Error: --num-ps needs --mode distributed"
+    assert not (tmp_path / "m").exists()

@@ -159,6 +159,22 @@ def foreign_option(group: click.Group, exc: click.NoSuchOption) -> click.UsageEr
     )
 
 
+def given_on_command_line(ctx: click.Context, *names: str) -> list[str]:
+    """The long flags of the parameters ``names`` that were typed on the command line.
+
+    For refusing an option in a mode that cannot use it: a value from a
+    MONOGEN_* variable or a config file may be meant for the other mode, so only
+    a typed flag is an error.
+    """
+    typed = click.core.ParameterSource.COMMANDLINE
+    params = {p.name: p for p in ctx.command.params}
+    return [
+        next(o for o in params[name].opts if o.startswith("--"))
+        for name in names
+        if ctx.get_parameter_source(name) is typed
+    ]
+
+
 def split_names(
     _ctx: click.Context, _param: click.Parameter, value: Sequence[str] | None
 ) -> tuple[str, ...]:
@@ -284,11 +300,41 @@ _INSTANCE_OPTIONS = (
 )
 
 
-def schema_options(*, drop_rate: float, instance: bool = True) -> Callable[[F], F]:
+def _generation_options(drop_rate: float) -> tuple[Callable[[F], F], ...]:
+    """The knobs of record generation (not of the schema): drop rate, actions, seed, time."""
+    return (
+        click.option(
+            "--drop-rate",
+            type=click.FloatRange(0.0, 1.0),
+            default=drop_rate,
+            show_default=True,
+            metavar="P",
+            help="Probability P that an optional sparse feature is left empty: slots 1 and 200 "
+            "always have one fid; other sparse features and Instance fid-v2 columns have one "
+            "fid, or none with probability P; sequence-like ones (names with _recent or _cp, "
+            "Instance column names with '-', feature-list methods Combine/VectorTopString) "
+            "get 0-2 fids only when P > 0 "
+            "and a draw exceeds P (Monolith's rule: at 0 they stay empty); Instance fid-v1 "
+            "slots always draw 0-3 fids.",
+        ),
+        click.option(
+            "--actions",
+            callback=_parse_actions,
+            metavar="A,B,...",
+            help="LineId actions are drawn from this list (default: 0..10).",
+        ),
+        seed_option,
+        req_time_option,
+    )
+
+
+def schema_options(*, drop_rate: float | None, instance: bool = True) -> Callable[[F], F]:
     """The options that describe a record's features, plus generation knobs.
 
     ``instance=False`` leaves out the Instance-only options, for commands that
-    never write an Instance.
+    never write an Instance; ``drop_rate=None`` leaves out the generation knobs
+    (``--drop-rate`` with that default, ``--actions``, ``--seed``, ``--req-time``),
+    for commands that generate nothing.
     """
     return compose(
         click.option(
@@ -323,28 +369,7 @@ def schema_options(*, drop_rate: float, instance: bool = True) -> Callable[[F], 
             type=click.Path(dir_okay=False),
             help="Monolith feature_list.conf: slots and methods for named features.",
         ),
-        click.option(
-            "--drop-rate",
-            type=click.FloatRange(0.0, 1.0),
-            default=drop_rate,
-            show_default=True,
-            metavar="P",
-            help="Probability P that an optional sparse feature is left empty: slots 1 and 200 "
-            "always have one fid; other sparse features and Instance fid-v2 columns have one "
-            "fid, or none with probability P; sequence-like ones (names with _recent or _cp, "
-            "Instance column names with '-', feature-list methods Combine/VectorTopString) "
-            "get 0-2 fids only when P > 0 "
-            "and a draw exceeds P (Monolith's rule: at 0 they stay empty); Instance fid-v1 "
-            "slots always draw 0-3 fids.",
-        ),
-        click.option(
-            "--actions",
-            callback=_parse_actions,
-            metavar="A,B,...",
-            help="LineId actions are drawn from this list (default: 0..10).",
-        ),
-        seed_option,
-        req_time_option,
+        *(_generation_options(drop_rate) if drop_rate is not None else ()),
     )
 
 
@@ -474,9 +499,9 @@ class SchemaArgs:
     def pop(cls, kwargs: dict[str, Any]) -> SchemaArgs:
         """Take the schema options out of a command's keyword arguments.
 
-        A command without the Instance-only options gets them empty.
+        A command without the Instance-only or generation options gets them empty.
         """
-        absent: dict[str, Any] = {"fidv1_slots": None, "fidv2": ()}
+        absent: dict[str, Any] = {"fidv1_slots": None, "fidv2": (), "drop_rate": 0.0}
         return cls(
             **{name: kwargs.pop(name, absent.get(name)) for name in cls.__dataclass_fields__}
         )

@@ -18,6 +18,7 @@ from monogen.cli.options import (
     ShardArgs,
     batch_size_option,
     force_option,
+    given_on_command_line,
     out_option,
     quiet_option,
     schema_options,
@@ -176,8 +177,11 @@ def fids_cmd(
     from monogen.gen import fids
 
     if decode or fid_args:
-        if slot is not None:
-            raise click.UsageError("--slot generates fids; it cannot be combined with decoding")
+        given = given_on_command_line(click.get_current_context(), "slot", "count", "seed")
+        if given:
+            raise click.UsageError(
+                f"{given[0]} generates fids; it cannot be combined with decoding"
+            )
         tokens = fid_args or tuple(tok for line in sys.stdin for tok in line.split())
         values = [_parse_fid(tok) for tok in tokens]
         for line in _decoded(values, version):
@@ -229,7 +233,7 @@ def _parse_fid(token: str) -> int:
 
 
 @click.command("schema")
-@schema_options(drop_rate=0.0)
+@schema_options(drop_rate=None)
 @click.option(
     "--json",
     "as_json",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monogen.cli.common import start
-from monogen.cli.options import quiet_option
+from monogen.cli.options import given_on_command_line, quiet_option
 from monogen.cli.ui import Reporter
 
 if TYPE_CHECKING:
@@ -151,6 +151,8 @@ def export_demo_cmd(
     """
     from monogen.serving.export_demo import export_demo, require_tensorflow
 
+    if mode != "distributed" and given_on_command_line(click.get_current_context(), "num_ps"):
+        raise click.UsageError("--num-ps needs --mode distributed")
     reporter = start(quiet=quiet)
     _load_tensorflow(reporter, require_tensorflow)
     version = int(time.time()) if timestamp is None else timestamp
