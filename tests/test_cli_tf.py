@@ -183,8 +183,9 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     results = {}
     for mode in ("standalone", "distributed"):
         base = root / mode
+        shards = ["--num-ps", str(NUM_PS)] if mode == "distributed" else []
         result = run(
-            "export-demo", "--export-base", str(base), "--mode", mode, "--num-ps", str(NUM_PS),
+            "export-demo", "--export-base", str(base), "--mode", mode, *shards,
             "--warmup", "--steps", "5", "--seed", "3", "--timestamp", str(VERSION),
         )  # fmt: skip
         results[mode] = (base, result)
