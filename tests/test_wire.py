@@ -279,7 +279,8 @@ def test_no_line_id_fields_and_no_fids(variant: str) -> None:
     schema = Schema.build(sparse=["slot_6"], fidv1_slots=[1, 2], dense=["v:2"])
     n = 3
     empty = RowFids(np.zeros(0, np.uint64), np.zeros(n + 1, np.int64))
-    one = SparseBlock(n, np.zeros((1, n), bool), np.zeros((1, n), np.int64), np.zeros(0, np.uint64))
+    slots = np.zeros((1, n, 1), np.uint64)
+    one = SparseBlock(n, np.zeros((1, n), bool), np.zeros((1, n), np.int64), slots)
     draw = BatchDraw(
         n,
         sparse=one,
@@ -328,7 +329,7 @@ def test_example_known_bytes() -> None:
     fid = 0x0005_0000_0000_00AB  # slot 5 in the top 16 bits
     draw = BatchDraw(
         1,
-        sparse=SparseBlock(1, np.array([[True]]), np.array([[1]]), np.array([fid], np.uint64)),
+        sparse=SparseBlock(1, np.array([[True]]), np.array([[1]]), np.array([[[fid]]], np.uint64)),
         fidv1=(),
         dense=(),
         labels=np.array([[1.0]], dtype=np.float32),

@@ -4,7 +4,7 @@ A generator first draws everything a batch needs — fid counts and values, dens
 values, labels, LineId fields — as numpy arrays, in one fixed order, from one
 seeded ``numpy.random.Generator``. Encoders (protobuf messages, or wire bytes laid
 out with numpy) then only arrange those values. Two consequences: random values
-come a whole batch per numpy call (all sparse features of a batch take four), and
+come a whole batch per numpy call (all sparse features of a batch take three), and
 every encoder produces the same records from the same seed.
 """
 
@@ -32,7 +32,7 @@ from monogen.gen.schema import (
 
 log = logging.getLogger(__name__)
 
-# Original generator's ranges: dense int64 values and LineId random ids.
+# The original generator's range for dense int64 values.
 BIG_INT_LOW = 2**62 - 1
 BIG_INT_HIGH = 2**63 - 1  # inclusive
 SMALL_INT_HIGH = 10  # LineId integers and actions: [0, 10]
@@ -95,6 +95,11 @@ class SparseSpec:
         return cls(slot, kind, fids.V1)
 
 
+def fid_width(specs: Sequence[SparseSpec]) -> int:
+    """Fid slots per cell: the most fids any of ``specs`` can draw."""
+    return max((_MAX_FIDS[s.kind] for s in specs), default=1)
+
+
 @dataclass(frozen=True)
 class SparseDraw:
     """One sparse feature across a batch: which rows set it, and their fids.
@@ -105,39 +110,29 @@ class SparseDraw:
 
     present: np.ndarray  # bool, (n,)
     counts: np.ndarray  # int64, (n,)
-    fids: np.ndarray  # uint64, (counts.sum(),)
-    offsets: np.ndarray  # int64, (n + 1,): row i's fids are fids[offsets[i]:offsets[i+1]]
+    slots: np.ndarray  # uint64, (n, width): row i's fids are slots[i, :counts[i]]
 
     def row(self, i: int) -> np.ndarray:
-        return self.fids[self.offsets[i] : self.offsets[i + 1]]
+        return self.slots[i, : self.counts[i]]
 
 
 class SparseBlock(Sequence[SparseDraw]):
     """All sparse features of a batch in feature-major arrays.
 
-    ``present`` and ``counts`` are ``(features, rows)``; ``fids`` holds feature 0's
-    fids row by row, then feature 1's, and so on. Indexing gives one feature's
-    ``SparseDraw``, which is how the protobuf encoders read it; the wire encoders
-    use the arrays whole.
+    ``present`` and ``counts`` are ``(features, rows)``; ``slots`` is
+    ``(features, rows, width)``, room for the most fids a feature can draw: cell
+    ``(f, i)`` holds its ``counts[f, i]`` fids in its first slots, and the other
+    slots are to be ignored. Indexing gives one feature's ``SparseDraw``, which is
+    how the protobuf encoders read it; the wire encoders use the arrays whole.
     """
 
-    __slots__ = ("_offsets", "counts", "fids", "present", "rows")
+    __slots__ = ("counts", "present", "rows", "slots")
 
-    def __init__(self, rows: int, present: np.ndarray, counts: np.ndarray, fids: np.ndarray):
+    def __init__(self, rows: int, present: np.ndarray, counts: np.ndarray, slots: np.ndarray):
         self.rows = rows
         self.present = present
         self.counts = counts
-        self.fids = fids
-        self._offsets: np.ndarray | None = None
-
-    @property
-    def offsets(self) -> np.ndarray:
-        """Cell boundaries in ``fids``, cell ``(f, i)`` at ``f * rows + i`` (made on first use)."""
-        if self._offsets is None:
-            offsets = np.zeros(self.counts.size + 1, dtype=np.int64)
-            np.cumsum(self.counts, out=offsets[1:])
-            self._offsets = offsets
-        return self._offsets
+        self.slots = slots
 
     def __len__(self) -> int:
         return len(self.present)
@@ -151,23 +146,18 @@ class SparseBlock(Sequence[SparseDraw]):
             return tuple(self[i] for i in range(*index.indices(len(self))))
         if not -len(self) <= index < len(self):
             raise IndexError(index)
-        first = (index % len(self)) * self.rows
-        offsets = self.offsets[first : first + self.rows + 1]
-        return SparseDraw(
-            self.present[index],
-            self.counts[index],
-            self.fids[offsets[0] : offsets[-1]],
-            offsets - offsets[0],
-        )
+        return SparseDraw(self.present[index], self.counts[index], self.slots[index])
 
 
 class SparsePlan:
     """The sparse features of a schema, drawn together a batch at a time.
 
-    A batch takes at most four numpy calls whatever the number of features: a
+    A batch takes at most three random draws whatever the number of features: a
     uniform per (feature, row) deciding kept or dropped (only when some feature can
-    be dropped), another deciding the fid count (only when some count varies), the
-    hashes, and the slots' high bits spread over the fids.
+    be dropped), another deciding the fid count (only when some count varies), and
+    a hash for every fid slot of every cell, which the slots' high bits are laid
+    over. Drawing every slot, used or not, keeps each cell's fids in place: no
+    numpy call has to gather a random number of fids per cell.
     """
 
     def __init__(self, specs: Sequence[SparseSpec]) -> None:
@@ -181,21 +171,23 @@ class SparsePlan:
         self._counts_vary = bool(self._sequence.any() or self._fidv1.any())
         # Count outcomes per feature: a uniform u in [0, 1) gives floor(u * outcomes).
         self._outcomes = np.array([_MAX_FIDS[s.kind] + 1 for s in self.specs]).reshape(-1, 1)
+        self.width = fid_width(self.specs)
         self._high = np.array([s.layout.encode(s.slot, 0) for s in self.specs], dtype=np.uint64)
         layouts = {s.layout for s in self.specs}
         if len(layouts) > 1:
             raise ValueError("a SparsePlan draws fids of one layout (v1 or v2)")
         self._mask = np.uint64(layouts.pop().mask if layouts else 0)
-        self._cell_highs: dict[tuple[int, bool], np.ndarray] = {}
+        self._row_highs: dict[int, np.ndarray] = {}
 
     def draw(self, rng: np.random.Generator, rows: int, *, drop_rate: float) -> SparseBlock:
         """The features' fids feature by feature, as the Example encoders read them."""
         shape = (len(self.specs), rows)
         if not self.specs:
-            return SparseBlock(rows, np.zeros(shape, bool), np.zeros(shape, np.int64), _NO_FIDS)
+            slots = np.zeros((*shape, self.width), np.uint64)
+            return SparseBlock(rows, np.zeros(shape, bool), np.zeros(shape, np.int64), slots)
         present, counts = self._counts(rng, shape, drop_rate)
-        values = self._fids(rng, counts.ravel(), self._cell_high(rows, by_row=False))
-        return SparseBlock(rows, present, counts, values)
+        slots = self._slots(rng, (*shape, self.width), self._high[:, None, None])
+        return SparseBlock(rows, present, counts, slots)
 
     def draw_rows(self, rng: np.random.Generator, rows: int) -> RowFids:
         """The features' fids record by record, slot order within a record (never dropped)."""
@@ -203,11 +195,22 @@ class SparsePlan:
         if not self.specs:
             return RowFids(_NO_FIDS, np.zeros(rows + 1, dtype=np.int64))
         _present, counts = self._counts(rng, shape, drop_rate=0.0)
-        by_row = counts.T
-        values = self._fids(rng, by_row.ravel(), self._cell_high(rows, by_row=True))
+        by_row = counts.T.ravel()
+        # Here a record holds 1.5 fids per slot on average out of 3 possible: drawing
+        # only those and spreading the slot bits with np.repeat is the faster way.
+        values = fids.random_hashes(rng, int(by_row.sum()))
+        values &= self._mask
+        values |= np.repeat(self._row_high(rows), by_row)
         offsets = np.zeros(rows + 1, dtype=np.int64)
-        np.cumsum(by_row.sum(axis=1), out=offsets[1:])
+        np.cumsum(counts.sum(axis=0), out=offsets[1:])
         return RowFids(values, offsets)
+
+    def _row_high(self, rows: int) -> np.ndarray:
+        """The slot bits of every (record, feature) cell, made once per batch size."""
+        high = self._row_highs.get(rows)
+        if high is None:
+            high = self._row_highs[rows] = np.tile(self._high, rows)
+        return high
 
     def _counts(
         self, rng: np.random.Generator, shape: tuple[int, int], drop_rate: float
@@ -226,30 +229,14 @@ class SparsePlan:
         drawn = (rng.random(shape) * self._outcomes).astype(np.int64)
         return present, np.where(counting, drawn, present)
 
-    def _fids(self, rng: np.random.Generator, per_cell: np.ndarray, high: np.ndarray) -> np.ndarray:
-        """Random fids for cells of ``per_cell`` fids each; ``high``: each cell's slot bits."""
-        values = fids.random_hashes(rng, int(per_cell.sum()))
-        values &= self._mask
-        values |= _spread(high, per_cell, self._counts_vary)
-        return values
-
-    def _cell_high(self, rows: int, *, by_row: bool) -> np.ndarray:
-        """Each cell's slot bits, cells feature-major or (``by_row``) record-major; made
-        once per batch size, as a contiguous array (what ``np.repeat`` is fastest on)."""
-        key = (rows, by_row)
-        high = self._cell_highs.get(key)
-        if high is None:
-            high = np.tile(self._high, rows) if by_row else np.repeat(self._high, rows)
-            self._cell_highs[key] = high
-        return high
-
-
-def _spread(values: np.ndarray, counts: np.ndarray, counts_vary: bool) -> np.ndarray:
-    """``np.repeat(values, counts)``; counts of 0 or 1 (``counts_vary`` False) take
-    ``np.compress``, several times faster than ``np.repeat``'s loop on a random mask."""
-    if counts_vary:
-        return np.repeat(values, counts)
-    return np.compress(counts.astype(bool), values)
+    def _slots(
+        self, rng: np.random.Generator, shape: tuple[int, ...], high: np.ndarray
+    ) -> np.ndarray:
+        """A random fid in every slot of ``shape``; ``high``: the slots' slot bits."""
+        slots = fids.random_hashes(rng, int(np.prod(shape))).reshape(shape)
+        slots &= self._mask
+        slots |= high
+        return slots
 
 
 @dataclass(frozen=True)
@@ -307,9 +294,10 @@ class LineIdField:
 
 
 def _hashed_id(slot: int) -> _Sampler:
+    """A fid-like id (v2 layout: 48 hash bits under ``slot``), as a fid's hash is drawn."""
+
     def sample(rng: np.random.Generator, n: int) -> np.ndarray:
-        raw = rng.integers(BIG_INT_LOW, BIG_INT_HIGH, size=n, endpoint=True, dtype=np.int64)
-        return fids.V2.encode(slot, raw.astype(np.uint64))  # v2 layout: 48 hash bits
+        return fids.V2.encode(slot, fids.random_hashes(rng, n))
 
     return sample
 

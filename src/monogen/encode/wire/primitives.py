@@ -31,6 +31,7 @@ VARINT_GROUP = (1 << VARINT_BITS) - 1  # 0x7f
 VARINT_MORE = 1 << VARINT_BITS  # 0x80: more bytes follow
 UINT64_MASK = (1 << 64) - 1
 FID_BYTES = 8
+FID_LAYOUT = "<u8"  # a fid on the wire: fixed64, little-endian
 FLOAT32 = "<f4"
 FLOAT64 = "<f8"
 

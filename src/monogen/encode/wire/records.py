@@ -63,18 +63,16 @@ from monogen.encode.wire.rows import (
     DenseField,
     FixedField,
     Rows,
-    fid_slots,
     sparse_state,
     split_cell,
 )
 from monogen.formats import LABEL_LIST, LINE_ID_LIST
 from monogen.gen.sampling import (
-    MAX_SEQUENCE_FIDS,
     BatchDraw,
     RowFids,
     SparseBlock,
-    SparseKind,
     SparseSpec,
+    fid_width,
 )
 from monogen.gen.schema import DType, FeatureMeta, Schema
 from monogen.proto import example_pb2, feature_pb2, proto_parser_pb2
@@ -165,9 +163,7 @@ class _RecordEncoder(ABC):
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        sequence = any(spec.kind is SparseKind.SEQUENCE for spec in self._sparse_specs())
-        # fids per cell to make room for: two when any feature is sequence-like, else one
-        self.max_fids = MAX_SEQUENCE_FIDS if sequence else 1
+        self.max_fids = fid_width(self._sparse_specs())  # as the sampler lays out fids
         self.cells = CellTable.build(self._cell_templates(), self.max_fids)
         self.dense = [self._dense(meta) for meta in schema.dense]
         self.line_id = LineIdEncoder()
@@ -196,8 +192,7 @@ class _RecordEncoder(ABC):
         """Each record's sparse cells side by side (a record per row of the batch)."""
         states = sparse_state(block, dropped_matters=dropped_matters)
         codes = np.arange(len(states))[:, None] * self.cells.states + states
-        slots = fid_slots(block, self.max_fids)
-        return self.cells.rows(codes.T, slots.transpose(1, 0, 2))
+        return self.cells.rows(codes.T, block.slots.transpose(1, 0, 2))
 
 
 class ExampleEncoder(_RecordEncoder):
@@ -368,7 +363,7 @@ class ExampleBatchEncoder(_RecordEncoder):
         """Every sparse feature's NamedFeatureList: one row per feature."""
         features = len(block.counts)
         states = sparse_state(block, dropped_matters=True)
-        cells = self.cells.rows(states, fid_slots(block, self.max_fids))
+        cells = self.cells.rows(states, block.slots)
         names, ids = self.names, self.ids
         lists = Rows(features)
         lists.const(tag(NAMED_FEATURE_LIST, LENGTH_DELIMITED))
