@@ -458,7 +458,8 @@ def test_inspect_fill_rates_follow_the_schema(runner: CliRunner, tmp_path: Path)
     )  # fmt: skip
     out = run(runner, "inspect", str(path)).stdout
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("  ")}
-    assert rows["slot_1"] == ["slot_1", "fid_v2_list", "100.0%", "1.0", "1"]
-    assert rows["slot_7"] == ["slot_7", "fid_v2_list", "100.0%", "1.0", "7"]
-    assert rows["emb"] == ["emb", "float_list", "100.0%", "4.0", "-"]
+    # 8 rows, one uniform 48-bit id each: 8 distinct, the top one (1 %) is 1/8 of them
+    assert rows["slot_1"] == ["slot_1", "fid_v2_list", "100.0%", "1.0", "1", "8", "12.5%"]
+    assert rows["slot_7"] == ["slot_7", "fid_v2_list", "100.0%", "1.0", "7", "8", "12.5%"]
+    assert rows["emb"] == ["emb", "float_list", "100.0%", "4.0", "-", "-", "-"]
     assert rows["actions"] == ["actions", "100.0%", "2.0"]

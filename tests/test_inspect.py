@@ -31,6 +31,7 @@ from monogen.inspect import (
     parse_record,
 )
 from monogen.inspect.report import READ_BLOCK
+from monogen.inspect.stats import MAX_IDS, STATS_FIRST, STATS_STRIDE, IdCounts
 from monogen.io import datafile, tfrecord
 from monogen.io.compression import Compression
 from monogen.io.datafile import HeaderOptions
@@ -566,3 +567,50 @@ def test_no_header_hint_for_a_file_damaged_after_many_good_records(tmp_path: Pat
     assert report.records == 39
     assert report.problems and report.problems[0].fatal
     assert report.suggestions == []
+
+
+# --------------------------------------------------------------------------- skew and sampling
+
+
+def test_distinct_ids_and_top_share_by_hand() -> None:
+    # slot 5: one hot id in 98 of 196 rows, then 99 ids once each -> 100 distinct; the top
+    # 1 % (one id) takes 98 of the 197 occurrences
+    instances = []
+    for i in range(196):
+        instance = proto_parser_pb2.Instance(label=[0.0])
+        instance.fid.append(v1(5, 0) if i % 2 else v1(5, 1 + i // 2))
+        if i == 0:
+            instance.fid.append(v1(5, 99))
+        instance.feature.add(name="f").fid.extend([v2(7, i % 3)])
+        instances.append(instance.SerializeToString())
+    report = inspect_bytes(sort_id_file(instances))
+    slot = report.stats.fidv1_slots[5].ids
+    assert (slot.distinct, slot.total, slot.complete) == (100, 197, True)
+    assert slot.top_share() == pytest.approx(98 / 197)
+    feature = report.stats.features["f"].ids
+    assert (feature.distinct, feature.total) == (3, 196)
+    assert feature.top_share() == pytest.approx(66 / 196)  # i % 3 == 0: 66 of 196
+
+
+def test_id_counts_keep_a_bounded_number_of_ids() -> None:
+    ids = IdCounts()
+    ids.add(list(range(MAX_IDS)))
+    ids.add([0, 0, MAX_IDS + 1])
+    assert (ids.distinct, ids.total, ids.untracked) == (MAX_IDS, MAX_IDS + 3, 1)
+    assert not ids.complete and ids.top_share() is None
+
+
+def test_statistics_sample_is_fixed_and_every_record_is_verified() -> None:
+    payloads = generated("instance", batches=1, batch_size=64) * 60  # ~2 MB
+    data = sort_id_file(payloads)
+    first, second = inspect_bytes(data), inspect_bytes(data)
+    assert first.ok and first.sound == len(payloads)  # every record verified
+    sample = first.sample
+    assert sample.seen == len(payloads) and 0 < sample.taken < sample.seen
+    assert sample.taken_bytes <= max(STATS_FIRST, sample.seen_bytes // STATS_STRIDE) + max(
+        map(len, payloads)
+    )
+    assert first.stats.rows == sample.taken
+    assert second.sample == sample and second.stats.rows == first.stats.rows
+    small = inspect_bytes(sort_id_file(payloads[:10]))
+    assert small.sample.complete and small.stats.rows == 10

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from monogen.inspect import FeatureStats, RecordStats, Report, WarmupStats
+    from monogen.inspect.stats import IdCounts
     from monogen.io.detect import Detection
 
 FORMATS = ("auto", "tfrecord", "datafile")
@@ -251,6 +252,16 @@ def _facts(report: Report) -> list[tuple[str, str]]:
         facts.append(("record type", f"{kind} ({how})"))
     if report.detection is not None and report.detection.examined:
         facts.append(("detection", _detection(report.detection)))
+    if report.stats is not None and not report.sample.complete:
+        sample = report.sample
+        facts.append(
+            (
+                "statistics",
+                f"on {sample.taken} of {sample.seen} sound records"
+                f" ({human_bytes(sample.taken_bytes)} of {human_bytes(sample.seen_bytes)}:"
+                " a fixed sample, every record was verified)",
+            )
+        )
     size = f"{human_bytes(report.file_bytes)} read"
     if report.data_bytes != report.file_bytes:
         size += f", {human_bytes(report.data_bytes)} uncompressed"
@@ -303,9 +314,9 @@ def _render_records(stats: RecordStats, console: Console) -> None:
         console.print(f"\nfid v1 slots ({len(slots)}): {_ranges(slots)}", markup=False)
         _table(
             console,
-            (("slot", "<"), ("fill", ">"), ("fids/row", ">")),
+            (("slot", "<"), ("fill", ">"), ("fids/row", ">"), *SKEW_COLUMNS),
             [
-                (str(slot), _rate(s.filled, rows), _mean(s.values, s.filled))
+                (str(slot), _rate(s.filled, rows), _mean(s.values, s.filled), *_skew(s.ids))
                 for slot, s in sorted(stats.fidv1_slots.items())
             ],
         )
@@ -313,7 +324,14 @@ def _render_records(stats: RecordStats, console: Console) -> None:
         console.print(f"\nfeatures ({len(stats.features)}):", markup=False)
         _table(
             console,
-            (("name", "<"), ("kind", "<"), ("fill", ">"), ("values/row", ">"), ("slots", "<")),
+            (
+                ("name", "<"),
+                ("kind", "<"),
+                ("fill", ">"),
+                ("values/row", ">"),
+                ("slots", "<"),
+                *SKEW_COLUMNS,
+            ),
             [_feature_row(name, s, rows) for name, s in stats.features.items()],
         )
     if stats.line_id:
@@ -340,7 +358,21 @@ def _feature_row(name: str, s: FeatureStats, rows: int) -> tuple[str, ...]:
         _rate(s.filled, rows),
         _mean(s.values, s.filled),
         _ranges(sorted(s.slots)) or "-",
+        *_skew(s.ids),
     )
+
+
+# Beside fill rates: how many distinct fids, and the share of all occurrences that the
+# most frequent 1 % of them take (1 % for uniform ids that never repeat).
+SKEW_COLUMNS = (("distinct", ">"), ("top 1%", ">"))
+
+
+def _skew(ids: IdCounts) -> tuple[str, str]:
+    if not ids.total:
+        return "-", "-"
+    share = ids.top_share()
+    distinct = f"{ids.distinct}" if ids.complete else f">{ids.distinct}"
+    return distinct, "-" if share is None else f"{PERCENT * share:.1f}%"
 
 
 def _render_warmup(stats: WarmupStats, console: Console) -> None:

@@ -8,6 +8,8 @@ capped at ``MAX_TRACKED`` entries, so memory stays flat on a file of garbage nam
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ __all__ = [
     "STATS_FIRST",
     "STATS_STRIDE",
     "FeatureStats",
+    "IdCounts",
     "InputStats",
     "RecordStats",
     "Sampler",
@@ -37,6 +40,10 @@ __all__ = [
 # are under 1/STATS_STRIDE of the bytes verified. Every record is still verified.
 STATS_FIRST = 64 * 1024
 STATS_STRIDE = 256
+# Distinct fids kept per feature or slot (see ``IdCounts``), and the share of the
+# most frequent ids that ``IdCounts.top_share`` reports (the top 1 %).
+MAX_IDS = 1 << 16
+TOP_FRACTION = 0.01
 
 # Distinct names (features, inputs, signatures...) tracked per table. Real schemas
 # have hundreds; the cap keeps memory flat on a file full of garbage names.
@@ -71,6 +78,49 @@ class Sampler:
 
 
 @dataclass
+class IdCounts:
+    """How often each fid occurs: the skew of a feature's ids (distinct ids, top-1 % share).
+
+    At most ``MAX_IDS`` distinct ids are kept (memory stays flat on uniform 48-bit
+    ids); occurrences of ids beyond them are counted in ``untracked``, and the
+    distinct count is then a lower bound.
+    """
+
+    counts: Counter[int] = field(default_factory=Counter)
+    total: int = 0  # occurrences
+    untracked: int = 0  # occurrences of ids not kept
+
+    def add(self, fids: Sequence[int]) -> None:
+        self.total += len(fids)
+        counts = self.counts
+        if len(counts) < MAX_IDS:
+            counts.update(fids)
+            return
+        for fid in fids:
+            if fid in counts:
+                counts[fid] += 1
+            else:
+                self.untracked += 1
+
+    @property
+    def distinct(self) -> int:
+        """Distinct ids seen (a lower bound when ``complete`` is False)."""
+        return len(self.counts)
+
+    @property
+    def complete(self) -> bool:
+        return not self.untracked
+
+    def top_share(self, fraction: float = TOP_FRACTION) -> float | None:
+        """The share of occurrences taken by the most frequent ``fraction`` of the distinct
+        ids (at least one id); None without ids or when not every id was kept."""
+        if not self.total or not self.complete:
+            return None
+        top = max(1, math.ceil(fraction * len(self.counts)))
+        return sum(heapq.nlargest(top, self.counts.values())) / self.total
+
+
+@dataclass
 class FeatureStats:
     """One feature (or fid-v1 slot, or LineId field) over the rows seen."""
 
@@ -79,6 +129,7 @@ class FeatureStats:
     values: int = 0  # values in all rows
     kinds: set[str] = field(default_factory=set)  # which value fields carry them
     slots: set[int] = field(default_factory=set)  # slots of its fids
+    ids: IdCounts = field(default_factory=IdCounts, compare=False)  # its fids (tested apart)
 
 
 def _tracked(table: dict[str, FeatureStats], name: str | bytes) -> FeatureStats | None:
@@ -187,6 +238,7 @@ def _add_example_feature(stats: FeatureStats, feature: Any) -> None:
         stats.values += count
     if fids:
         stats.slots |= _FID_SLOTS[kind](fids)
+        stats.ids.add(fids)
 
 
 def _add_example(stats: RecordStats, example: Any) -> None:
@@ -223,6 +275,7 @@ def _add_instance_feature(stats: FeatureStats, column: Any) -> None:
             count += len(flat)
             if kind in _INSTANCE_FIDS:
                 stats.slots |= _v2_slots(flat)
+                stats.ids.add(flat)
     if count:
         stats.filled += 1
         stats.values += count
@@ -230,12 +283,15 @@ def _add_instance_feature(stats: FeatureStats, column: Any) -> None:
 
 def _add_instance(stats: RecordStats, instance: Any) -> None:
     stats.rows += 1
-    per_slot = Counter(fid >> HASH_BITS_V1 for fid in instance.fid)
-    for slot, count in per_slot.items():
+    per_slot: dict[int, list[int]] = {}
+    for fid in instance.fid:
+        per_slot.setdefault(fid >> HASH_BITS_V1, []).append(fid)
+    for slot, fids in per_slot.items():
         slot_stats = stats.fidv1_slots.setdefault(slot, FeatureStats())
         slot_stats.rows += 1
         slot_stats.filled += 1
-        slot_stats.values += count
+        slot_stats.values += len(fids)
+        slot_stats.ids.add(fids)
     for column in instance.feature:
         feature_stats = _tracked(stats.features, column.name)
         if feature_stats is not None:
