@@ -15,7 +15,8 @@ from warmup_models import ranking_model, signature_def
 
 from monogen.cli import cli
 from monogen.errors import WarmupError
-from monogen.gen.generator import RecordGenerator, Variant
+from monogen.formats import Variant
+from monogen.gen.generator import RecordGenerator
 from monogen.gen.schema import default_schema
 from monogen.io import datafile
 from monogen.io.datafile import HeaderOptions
