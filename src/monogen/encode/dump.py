@@ -17,13 +17,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from google.protobuf import json_format, text_format
 from google.protobuf.message import Message
 
-from monogen.gen.generator import RecordGenerator
 from monogen.io import datafile, tfrecord
+
+if TYPE_CHECKING:
+    from monogen.gen.generator import RecordGenerator
 
 NO_HEADER = datafile.HeaderOptions(sort_id=False)
 
