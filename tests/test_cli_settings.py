@@ -162,3 +162,21 @@ def test_config_values_of_the_right_type_still_work(runner: CliRunner, tmp_path:
     assert result.exit_code == 0, result.output
     assert [len(json.loads(line)["named_feature"]) for line in result.stdout.splitlines()] == [2, 2]
     assert result.stderr == ""
+
+
+def test_a_bad_value_from_the_environment_names_the_variable(runner: CliRunner) -> None:
+    result = run(runner, "example", env={"MONOGEN_BATCH_SIZE": "abc"})
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith(
+        "Error: Invalid value for '--batch-size' (from MONOGEN_BATCH_SIZE): 'abc'"
+    )
+
+
+def test_a_bad_value_from_a_config_file_names_the_file(runner: CliRunner, tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('dense = ["x:abc"]\n')
+    result = run(runner, "example", "--config", str(config))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith(
+        f"Error: Invalid value for '--dense' (from {config}): bad shape"
+    )

@@ -80,6 +80,11 @@ class MonogenGroup(click.Group):
             from monogen.cli.options import foreign_option
 
             raise foreign_option(self, exc) from None
+        except click.BadParameter as exc:
+            from monogen.cli.options import name_the_source
+
+            name_the_source(exc)
+            raise
         except KeyboardInterrupt as exc:
             signum = exc.args[0] if exc.args else signal.SIGINT
             name = signal.Signals(signum).name

@@ -49,6 +49,8 @@ def compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 # and positional arguments (files to read, fids to decode) are data, not settings.
 
 CONFIG = "config"
+# Where the context keeps the config file's path, for messages about its values.
+CONFIG_META = "monogen.config"
 
 
 def long_name(param: click.Parameter) -> str | None:
@@ -131,7 +133,23 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
                     f"config file {value}: key {keys[name]!r}: {exc.message}", USAGE_EXIT
                 ) from None
         ctx.default_map = {**(ctx.default_map or {}), **values}
+        ctx.meta[CONFIG_META] = value
     return value
+
+
+def name_the_source(exc: click.BadParameter) -> None:
+    """Say where a bad value came from when it was not typed: a variable or the config file."""
+    ctx, param = exc.ctx, exc.param
+    if ctx is None or not isinstance(param, click.Option) or param.name is None:
+        return
+    source = ctx.get_parameter_source(param.name)
+    origin = None
+    if source is click.core.ParameterSource.ENVIRONMENT:
+        origin = param.envvar
+    elif source is click.core.ParameterSource.DEFAULT_MAP:
+        origin = ctx.meta.get(CONFIG_META)
+    if origin:
+        exc.param_hint = f"{param.get_error_hint(ctx)} (from {origin})"
 
 
 def foreign_option(group: click.Group, exc: click.NoSuchOption) -> click.UsageError:
