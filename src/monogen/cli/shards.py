@@ -6,7 +6,7 @@ into an engine and the result into a summary, and renders ``inspect --manifest``
 
 from __future__ import annotations
 
-import functools
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 import click
@@ -32,15 +32,16 @@ def check_shard_args(args: ShardArgs, *, out: str) -> None:
         raise click.UsageError("--engine dask needs --scheduler ADDRESS (a running Dask scheduler)")
 
 
-def _engine(args: ShardArgs) -> Engine:
+def _engine(args: ShardArgs) -> AbstractContextManager[Engine]:
     if args.engine == "dask":
-        from monogen.run.dask import dask_engine
+        from monogen.run.dask import DaskEngine
 
         assert args.scheduler is not None  # check_shard_args refused the run otherwise
-        return dask_engine(args.scheduler)
-    from monogen.run.local import default_jobs, run_local
+        return DaskEngine(args.scheduler)
+    from monogen.run.local import LocalEngine, default_jobs
 
-    return functools.partial(run_local, jobs=args.jobs or default_jobs())
+    assert args.shards is not None
+    return LocalEngine(min(args.jobs or default_jobs(), args.shards))
 
 
 def run_sharded(
@@ -59,8 +60,9 @@ def run_sharded(
     assert args.shards is not None
     run = ShardedRun(out, generator, layout, args.shards, records)
     options = click.get_current_context().params
-    with reporter.progress(plural(layout.unit), run.units) as advance:
-        manifest = write_shards(run, _engine(args), options=options, force=force, advance=advance)
+    # The engine starts (workers forked, or the cluster reached) before the progress bar.
+    with _engine(args) as engine, reporter.progress(plural(layout.unit), run.units) as advance:
+        manifest = write_shards(run, engine, options=options, force=force, advance=advance)
     noun = generator.variant.record_name
     reporter.summary(
         f"wrote {counted(manifest.records, noun)} in {counted(len(manifest.shards), 'shard')}",

@@ -19,7 +19,6 @@ from typing import Any
 
 from monogen.errors import MonogenError
 from monogen.run.manifest import ShardEntry
-from monogen.run.sharded import Engine
 from monogen.run.task import Advance, ShardTask, write_shard
 
 CONNECT_TIMEOUT = "10s"
@@ -69,19 +68,39 @@ def _write_on_worker(task: ShardTask, event_name: str) -> ShardEntry:
     return write_shard(task, _StopCheck(event_name))
 
 
-def dask_engine(scheduler: str) -> Engine:
-    """An engine that runs shards on the Dask cluster whose scheduler is at ``scheduler``."""
-    distributed = _import_distributed()
+class DaskEngine:
+    """Runs shard tasks on the Dask cluster whose scheduler is at ``scheduler``.
 
-    def run(tasks: Sequence[ShardTask], advance: Advance) -> list[ShardEntry]:
+    Use it as a context manager: entering connects (a one-line error if the
+    scheduler cannot be reached), leaving closes the connection.
+    """
+
+    def __init__(self, scheduler: str) -> None:
+        self.scheduler = scheduler
+        self._distributed = _import_distributed()
+        self._client: Any = None
+
+    def __enter__(self) -> DaskEngine:
         try:
-            client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            self._client = self._distributed.Client(
+                self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False
+            )
         except (OSError, TimeoutError, ValueError) as exc:
-            raise MonogenError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
-        with client:
-            return _run_on(client, distributed, tasks, advance)
+            raise MonogenError(
+                f"cannot reach the Dask scheduler at {self.scheduler}: {exc}"
+            ) from exc
+        return self
 
-    return run
+    def __exit__(self, *exc_info: object) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __call__(self, tasks: Sequence[ShardTask], advance: Advance) -> list[ShardEntry]:
+        if self._client is None:
+            with self:
+                return _run_on(self._client, self._distributed, tasks, advance)
+        return _run_on(self._client, self._distributed, tasks, advance)
 
 
 def _run_on(

@@ -8,9 +8,9 @@ presence marks a complete set.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from monogen.gen.generator import RecordGenerator
 from monogen.io import remote
@@ -19,7 +19,12 @@ from monogen.run.manifest import Manifest, ShardEntry, generator_facts
 from monogen.run.shards import manifest_path, shard_path, split_batches
 from monogen.run.task import Advance, ShardLayout, ShardTask
 
-Engine = Callable[[Sequence[ShardTask], Advance], list[ShardEntry]]
+
+class Engine(Protocol):
+    """Writes every task's shard, calling ``advance`` with progress; returns their entries in
+    task order (``local.LocalEngine``, ``dask.DaskEngine``, or any such callable)."""
+
+    def __call__(self, tasks: Sequence[ShardTask], advance: Advance) -> list[ShardEntry]: ...
 
 
 def _ignore(step: int) -> None:
