@@ -13,6 +13,8 @@ Every job is a TOML file in ``benchmarks/configs/`` whose ``job`` names an entry
 - ``command``: a whole ``monogen`` command (``--help``, a default warmup file)
   against a wall-time limit.
 - ``framing``: monogen's TFRecord writer and reader, and TensorFlow's when installed.
+- ``scaling``: one data file cut into ``--shards``, whole processes with ``--jobs``
+  1 up to the number of cores, then on a Dask ``LocalCluster`` (Dask's overhead).
 
 Whole processes run as an installed package does: with bytecode caches (the
 variable that turns them off is removed from the child's environment). Their times
@@ -499,6 +501,55 @@ def codecs_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
         )
 
 
+def scaling_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
+    """Records/s of one sharded data file with 1 .. all cores, and Dask's cost per shard."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    num_batch = max(
+        cfg["shards"], cfg["num_batch"] // QUICK_BATCHES if opts.quick else cfg["num_batch"]
+    )
+    rows = num_batch * cfg["batch_size"]
+    shards = ["--shards", str(cfg["shards"]), "--force"]
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = [*datafile_argv(cfg, num_batch, Path(tmp) / "out.bin"), *shards]
+        runs = {jobs: median_process([*argv, "--jobs", str(jobs)], opts.repeat)
+                for jobs in range(1, (cores or 1) + 1)}  # fmt: skip
+        base = rows / runs[1].wall
+        print(f"{cfg['title']}: {num_batch} batches x {cfg['batch_size']} = {rows:,} records")
+        print(f"  {'engine':<22} {'wall s':>7} {'records/s':>10} {'x jobs 1':>9}")
+        for jobs, run in runs.items():
+            rate = rows / run.wall
+            goal = cfg.get(f"target_speedup_{jobs}")
+            note = f"  goal >= {goal}x: {verdict(rate / base, goal)}" if goal else ""
+            label = f"--jobs {jobs}"
+            print(f"  {label:<22} {run.wall:>7.2f} {fmt(rate):>10} {rate / base:>8.2f}x{note}")
+        dask = dask_run(argv, cores or 1, opts.repeat)
+    if dask is None:
+        print("  (dask.distributed not installed: no Dask figures)")
+        return
+    local = runs[max(runs)]
+    per_shard = (dask.wall - local.wall) / cfg["shards"] * 1000
+    label = f"dask, {cores} workers"
+    print(
+        f"  {label:<22} {dask.wall:>7.2f} {fmt(rows / dask.wall):>10}"
+        f" {rows / dask.wall / base:>8.2f}x  vs --jobs {max(runs)}: {per_shard:+,.0f} ms per shard"
+    )
+
+
+def dask_run(argv: list[str], workers: int, repeat: int) -> ProcessRun | None:
+    """``argv`` on a Dask LocalCluster of ``workers`` processes on 127.0.0.1 (started here)."""
+    try:
+        import distributed
+    except ImportError:
+        return None
+    with distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:  # fmt: skip
+        return median_process(
+            [*argv, "--engine", "dask", "--scheduler", cluster.scheduler_address], repeat
+        )
+
+
 @dataclass(frozen=True)
 class Job:
     """A kind of job: how one config runs, and the table it prints under."""
@@ -514,6 +565,7 @@ JOBS: dict[str, Job] = {
     "command": Job(command_job, "Whole commands"),
     "framing": Job(framing_job, "Framing"),
     "codecs": Job(codecs_job, "Compression (best of the timed runs, uncompressed MB/s)"),
+    "scaling": Job(scaling_job, "Shards over cores and over Dask (whole processes, medians)"),
 }
 
 
