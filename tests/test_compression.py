@@ -19,6 +19,8 @@ import pytest
 import snappy
 import zstandard
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monogen.cli import cli
 from monogen.errors import CompressionError, CorruptRecordError, TruncatedRecordError
@@ -372,3 +374,21 @@ def test_cut_snappy_and_zstd_data_files_fail_with_one_line_and_the_offset(
     assert re.search(
         rf"{codec} stream ends at compressed offset {len(data) // 2}, inside", result.stdout
     ), result.stdout
+
+
+@settings(max_examples=200, deadline=None)
+@given(codec=st.sampled_from(["gzip", "zlib"]), data=st.data())
+def test_damaged_deflate_is_an_error_naming_an_offset_or_decodes(
+    codec: str, data: st.DataObject
+) -> None:
+    out = io.BytesIO()
+    with open_compressed_writer(out, codec) as sink:
+        sink.write(DATA[:5000])
+    packed = bytearray(out.getvalue())
+    for _ in range(data.draw(st.integers(1, 4))):
+        packed[data.draw(st.integers(0, len(packed) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(packed)))
+    try:
+        read_everything(open_compressed_reader(io.BytesIO(bytes(packed[:cut])), codec))
+    except (CorruptRecordError, TruncatedRecordError) as exc:
+        assert "compressed offset" in str(exc)

@@ -15,6 +15,8 @@ import tracemalloc
 
 import pytest
 import snappy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_compression import PipeReader, read_everything
 
 from monogen.errors import CorruptRecordError, TruncatedRecordError
@@ -261,3 +263,38 @@ def test_max_compressed_length_is_snappys_bound() -> None:
     incompressible = random.Random(3).randbytes(100_000)
     assert len(snappy.compress(incompressible)) <= hadoop_snappy.max_compressed_length(100_000)
     assert hadoop_snappy.max_compressed_length(6000) == 32 + 6000 + 1000
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.binary(max_size=5000),
+    block_size=st.integers(1, 700),
+    piece=st.integers(1, 900),
+    read_size=st.integers(1, 1000),
+)
+def test_round_trip_at_any_block_write_and_read_size(
+    data: bytes, block_size: int, piece: int, read_size: int
+) -> None:
+    packed = written(data, block_size=block_size, piece=piece)
+    assert snappy.HadoopStreamDecompressor().decompress(packed) == data
+    stream = open_compressed_reader(PipeReader(packed, chunk=read_size), Compression.SNAPPY)
+    got = b""
+    while chunk := stream.read(read_size):
+        got += chunk
+    assert got == data
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_damage_is_an_error_naming_an_offset_or_decodes(data: st.DataObject) -> None:
+    packed = bytearray(written(DATA[:3000], block_size=500))
+    for _ in range(data.draw(st.integers(1, 4))):
+        packed[data.draw(st.integers(0, len(packed) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(packed)))
+    try:
+        read(bytes(packed[:cut]))
+    except (CorruptRecordError, TruncatedRecordError) as exc:
+        assert "compressed offset" in str(exc)

@@ -14,6 +14,8 @@ import tracemalloc
 
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_compression import PipeReader, read_everything
 
 from monogen.errors import CorruptRecordError, TruncatedRecordError
@@ -236,3 +238,38 @@ def test_zstd_magic_with_a_bad_descriptor_is_not_zstd() -> None:
     detected = detect_compression(io.BytesIO(bytes.fromhex("28b52ffd 28 03 190000 616263")))
     assert detected.compression is Compression.NONE
     assert detected.looks_like is Compression.ZSTD
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.binary(max_size=5000),
+    frame_size=st.integers(1, 700),
+    piece=st.integers(1, 900),
+    read_size=st.integers(1, 1000),
+)
+def test_round_trip_at_any_frame_write_and_read_size(
+    data: bytes, frame_size: int, piece: int, read_size: int
+) -> None:
+    packed = written(data, frame_size=frame_size, piece=piece)
+    assert zstandard_reads(packed) == data
+    stream = open_compressed_reader(PipeReader(packed, chunk=read_size), Compression.ZSTD)
+    got = b""
+    while chunk := stream.read(read_size):
+        got += chunk
+    assert got == data
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_damage_is_an_error_naming_an_offset_or_decodes(data: st.DataObject) -> None:
+    packed = bytearray(written(DATA[:3000], frame_size=500))
+    for _ in range(data.draw(st.integers(1, 4))):
+        packed[data.draw(st.integers(0, len(packed) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(packed)))
+    try:
+        read(bytes(packed[:cut]))
+    except (CorruptRecordError, TruncatedRecordError) as exc:
+        assert "compressed offset" in str(exc)
