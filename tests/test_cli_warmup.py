@@ -143,7 +143,7 @@ def test_a_dense_label_is_left_out(tmp_path: Path) -> None:
 def test_the_1000_log_limit(tmp_path: Path) -> None:
     target = tmp_path / "w"
     result = run("--out", str(target), "--batch-size", "1", "--max-records", "1500", *FIXED)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == (
         "Error: the warmup file would hold 1500 PredictionLogs (1500 requests), over TF "
         "Serving's limit of 1000; lower --max-records or raise --batch-size\n"
@@ -153,7 +153,7 @@ def test_the_1000_log_limit(tmp_path: Path) -> None:
 
 def test_batch_size_not_below_max_records() -> None:
     result = run("--out", "-", "--batch-size", "1000", *FIXED)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == (
         "Error: --batch-size 1000 must be less than --max-records 1000: a warmup holds "
         "max_records // batch_size requests\n"
@@ -431,7 +431,7 @@ def test_saved_model_variant_that_does_not_fit_serving_default(tmp_path: Path) -
     # and leaving serving_default out would hide the mismatch: refuse, naming both.
     model = ranking_model(tmp_path / "m")
     result = run("--saved-model", str(model), "--variant", "example", *FIXED)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == (
         "Error: --variant example does not fit signature 'serving_default': its input "
         "'instances' takes instance records\n"

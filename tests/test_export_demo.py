@@ -140,10 +140,10 @@ def test_descriptor_set_defines_instance_with_fixed64_fids() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"mode": "distributed", "num_ps": 0}, "--num-ps must be >= 1 in distributed mode, not 0"),
+        ({"mode": "distributed", "num_ps": 0}, "num_ps must be >= 1 in distributed mode, not 0"),
         ({"mode": "cluster"}, "unknown export mode 'cluster'"),
         ({"steps": -1}, "training steps must be >= 0, not -1"),
-        ({"seed": -3}, "--seed must be >= 0, not -3"),
+        ({"seed": -3}, "seed must be >= 0, not -3"),
         ({"timestamp": -5}, "the version timestamp must be >= 0, not -5"),
     ],
 )

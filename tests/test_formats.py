@@ -107,6 +107,7 @@ FACTS = {
     "dtype name": r"""DataType\.Name\(""",
     "batch size default": r"""(DEFAULT_BATCH_SIZE|default)\s*=\s*64\b""",
     "model name default": r"""=\s*["']entry["']""",
+    "ParserArgs drop rate": r"""(drop_rate|DROP_RATE)\b.*=\s*0\.5\b""",
     "rows per request": r"""\b(1|[\w.]*batch_size) if .*EXAMPLE_BATCH else (1|[\w.]*batch_size)\b""",
 }
 

@@ -26,7 +26,6 @@ from monogen.inspect import (
     RecordType,
     WarmupStats,
     detect_record_type,
-    header_flags,
     inspect_stream,
     parse_record,
 )
@@ -544,16 +543,6 @@ def test_progress_adds_up_to_the_bytes_read() -> None:
     inspect_bytes(data, progress=steps.append)
     assert sum(steps) == len(data)
     assert 1 < len(steps) <= len(data) // READ_BLOCK + 1  # input is read in blocks
-
-
-def test_header_flags_name_every_format() -> None:
-    assert [header_flags(h) for h in LAYOUTS] == [
-        "--sort-id",
-        "--kafka-dump",
-        "--kafka-dump-prefix",
-        "--lagrangex",
-        "--no-sort-id",
-    ]
 
 
 def test_no_header_hint_for_a_file_damaged_after_many_good_records(tmp_path: Path) -> None:

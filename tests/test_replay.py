@@ -332,8 +332,8 @@ def test_missing_warmup_file(model: Path) -> None:
     with pytest.raises(WarmupError) as info:
         replay(model, check_only=True)
     assert str(info.value) == (
-        f"no warmup file at {model / WARMUP_REL}; write one with: monogen warmup "
-        f"--saved-model {model}, or pass --warmup FILE"
+        f"no warmup file at {model / WARMUP_REL}; write one for the model at {model}, "
+        "or give the warmup file's path as warmup"
     )
 
 
@@ -378,7 +378,7 @@ def test_running_without_tensorflow_says_how_to_install(
         replay(model, warmup=warmup)
     assert str(info.value) == (
         "replay runs the warmup requests with TensorFlow, which is not installed; "
-        "run: pip install 'monogen[tf]' (or pass --check-only to only check the file)"
+        "run: pip install 'monogen[tf]' (or pass check_only to only check the file)"
     )
     assert replay(model, warmup=warmup, check_only=True).ok
 

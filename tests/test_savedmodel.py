@@ -370,7 +370,7 @@ def test_variant_for_unknown_input() -> None:
     assert str(info.value) == (
         "input 'inputs' does not name a record variant; accepted input names: "
         "examples (example), instances (instance), example_batch (example_batch); "
-        "pass --variant to choose one"
+        "pass variant to choose one"
     )
 
 

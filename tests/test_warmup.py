@@ -184,19 +184,19 @@ def test_a_single_head_named_output_gets_no_copies() -> None:
     assert plan.copies == 0
 
 
-def test_the_1000_log_limit_is_refused_naming_the_flags() -> None:
+def test_the_1000_log_limit_is_refused_naming_the_parameters() -> None:
     with pytest.raises(WarmupError) as info:
         plan_requests(variant="example", batch_size=1, max_records=1001)
     assert str(info.value) == (
         "the warmup file would hold 1001 PredictionLogs (1001 requests), over TF Serving's "
-        "limit of 1000; lower --max-records or raise --batch-size"
+        "limit of 1000; lower max_records or raise batch_size"
     )
     # Copies count too: 400 requests + 400 * 2 copies.
     with pytest.raises(WarmupError) as info:
         plan_requests(variant="example", output_heads=["a", "b"], batch_size=2, max_records=800)
     assert str(info.value) == (
         "the warmup file would hold 1200 PredictionLogs (400 requests + 800 output-head "
-        "copies), over TF Serving's limit of 1000; lower --max-records or raise --batch-size"
+        "copies), over TF Serving's limit of 1000; lower max_records or raise batch_size"
     )
     # Exactly at the limit is fine.
     assert plan_requests(variant="example", batch_size=1, max_records=1000).total_logs == 1000
@@ -207,7 +207,7 @@ def test_batch_size_must_be_below_max_records() -> None:
     with pytest.raises(WarmupError) as info:
         plan_requests(variant="example", batch_size=64, max_records=64)
     assert str(info.value) == (
-        "--batch-size 64 must be less than --max-records 64: "
+        "batch_size 64 must be less than max_records 64: "
         "a warmup holds max_records // batch_size requests"
     )
 
@@ -216,8 +216,8 @@ def test_every_signature_needs_a_request() -> None:
     with pytest.raises(WarmupError) as info:
         plan_requests(variant="example", signatures=["a", "b"], batch_size=40, max_records=100)
     assert str(info.value) == (
-        "--max-records 100 // --batch-size 40 gives 2 requests, fewer than the 3 signatures "
-        "to warm up (a, b, serving_default); raise --max-records or lower --batch-size"
+        "max_records 100 // batch_size 40 gives 2 requests, fewer than the 3 signatures "
+        "to warm up (a, b, serving_default); raise max_records or lower batch_size"
     )
 
 
@@ -422,7 +422,7 @@ def test_named_signatures_and_heads_with_a_model(tmp_path: Path) -> None:
     with pytest.raises(SavedModelError) as info:
         plan_requests(model=model, output_heads=["ctr", "loss"], batch_size=5, max_records=20)
     assert str(info.value) == (
-        "--output-head 'loss' is not an output of signature 'serving_default' (outputs: ctr, cvr)"
+        "output_heads 'loss' is not an output of signature 'serving_default' (outputs: ctr, cvr)"
     )
     with pytest.raises(SavedModelError) as info:
         plan_requests(model=model, signatures=["nope"], batch_size=5, max_records=20)
@@ -450,7 +450,7 @@ def test_variant_given_for_a_model(tmp_path: Path) -> None:
         with pytest.raises(SavedModelError) as info:
             plan_requests(model=model, variant=variant, batch_size=5, max_records=20)
         assert str(info.value) == (
-            f"--variant {variant} does not fit signature 'serving_default': its input "
+            f"variant {variant} does not fit signature 'serving_default': its input "
             "'instances' takes instance records"
         )
     plan = plan_requests(model=model, variant="instance", batch_size=5, max_records=20)
@@ -461,7 +461,7 @@ def test_variant_given_for_a_model(tmp_path: Path) -> None:
             tmp_path / "custom", {"serving_default": signature_def({"inputs": DT_STRING}, ["y"])}
         )
     )
-    with pytest.raises(SavedModelError, match=r"pass --variant to choose one$"):
+    with pytest.raises(SavedModelError, match=r"pass variant to choose one$"):
         plan_requests(model=custom, batch_size=5, max_records=20)
     plan = plan_requests(model=custom, variant="instance", batch_size=5, max_records=20)
     assert plan.signatures == (SignaturePlan("serving_default", "inputs", ("y",)),)
@@ -639,7 +639,7 @@ def test_gen_prediction_log() -> None:
     assert {log.predict_log.request.model_spec.name for log in logs} == {"entry"}
     again = [log.SerializeToString() for log in gen_prediction_log(args)]
     assert [log.SerializeToString() for log in logs] == again
-    with pytest.raises(WarmupError, match=r"^--batch-size 20 must be less than --max-records 20"):
+    with pytest.raises(WarmupError, match=r"^batch_size 20 must be less than max_records 20"):
         gen_prediction_log(_parser_args(batch_size=20))
 
 

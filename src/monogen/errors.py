@@ -3,22 +3,64 @@
 Every failure the library can explain raises a ``MonogenError``; the CLI catches
 that root once and prints a single line. Subclasses also inherit the natural
 built-in so callers who never heard of monogen can still catch them.
+
+Messages speak the library's terms. An error about a parameter carries its name
+(``param``) and writes it in the message as ``{name}``: ``str(error)`` shows the
+bare name (``batch_size``), and the CLI renders the same message with the flag
+that sets it (``--batch-size``), so each side reads its own vocabulary.
+
+One exit-code rule: 2 when what the caller asked cannot be done (a parameter's
+value or a combination of parameters: ``SchemaError``, ``ParameterError`` and its
+subclasses, as click's own usage errors), 1 when the data, a file, a model or the
+environment is at fault.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+# The exit status of a usage mistake, the same as click's usage errors.
+USAGE_EXIT = 2
 
 
 class MonogenError(Exception):
     """Root of every error monogen raises on purpose."""
 
-    #: The CLI's exit status for this error: 1 for failures, 2 for bad options.
+    #: The CLI's exit status for this error: 1 for failures, 2 for usage mistakes.
     exit_code: int = 1
+
+    def __init__(self, message: str = "", *, param: str | Sequence[str] | None = None) -> None:
+        super().__init__(message)
+        self.params: tuple[str, ...] = (param,) if isinstance(param, str) else tuple(param or ())
+
+    @property
+    def param(self) -> str | None:
+        """The parameter the error concerns first, None when it concerns none."""
+        return self.params[0] if self.params else None
+
+    def render(self, name_of: Callable[[str], str]) -> str:
+        """The message with each ``{param}`` written as ``name_of(param)``."""
+        text = str(self.args[0]) if self.args else ""
+        if not self.params:
+            return text
+        pattern = re.compile("{(" + "|".join(map(re.escape, self.params)) + ")}")
+        return pattern.sub(lambda match: name_of(match.group(1)), text)
+
+    def __str__(self) -> str:
+        return self.render(str)
+
+
+class ParameterError(MonogenError, ValueError):
+    """A parameter's value, or a combination of parameters, that cannot be used."""
+
+    exit_code = USAGE_EXIT
 
 
 class SchemaError(MonogenError, ValueError):
     """The feature schema given by the options is invalid (a usage error)."""
 
-    exit_code = 2
+    exit_code = USAGE_EXIT
 
 
 class ConfigError(MonogenError, ValueError):
@@ -54,8 +96,16 @@ class WarmupError(MonogenError, ValueError):
     """A warmup file would fail TensorFlow Serving's checks, so it is not written."""
 
 
+class WarmupPlanError(ParameterError, WarmupError):
+    """The warmup parameters ask for a file TF Serving would refuse (too many or too few logs)."""
+
+
 class SavedModelError(MonogenError, ValueError):
     """A SavedModel directory cannot be read, or its signatures cannot be served."""
+
+
+class VariantMismatchError(ParameterError, SavedModelError):
+    """The record variant asked for is not the one the model's serving input takes."""
 
 
 class OutputExistsError(MonogenError, FileExistsError):
@@ -65,8 +115,10 @@ class OutputExistsError(MonogenError, FileExistsError):
 class OutputError(MonogenError, OSError):
     """An output cannot be written (disk full, I/O error, a directory); the message names it."""
 
-    def __init__(self, message: str, errno: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, errno: int | None = None, *, param: str | Sequence[str] | None = None
+    ) -> None:
+        super().__init__(message, param=param)
         self.errno = errno
 
 
@@ -74,8 +126,8 @@ class CompressionError(MonogenError, ValueError):
     """A compression name is not one monogen knows; the message lists the valid names."""
 
 
-class HeaderOptionsError(MonogenError, ValueError):
-    """Data-file header options that cannot be used together; the message names the flags."""
+class HeaderOptionsError(ParameterError):
+    """Data-file header options that cannot be used together; the message names them."""
 
 
 class RecordTooLargeError(MonogenError, ValueError):
@@ -86,16 +138,12 @@ class TensorFlowMissingError(MonogenError, ImportError):
     """TensorFlow is needed (the ``tf`` extra) and not installed; the message says how to add it."""
 
 
-class ExportOptionsError(MonogenError, ValueError):
-    """Options for exporting the demo model that cannot be used; the message names the flag."""
-
-    exit_code = 2
+class ExportOptionsError(ParameterError):
+    """Options for exporting the demo model that cannot be used; the message names them."""
 
 
-class ShardOptionsError(MonogenError, ValueError):
+class ShardOptionsError(ParameterError):
     """Options for a sharded run that cannot be used (shards, jobs, engine); names the parameter."""
-
-    exit_code = 2
 
 
 class ManifestError(MonogenError, ValueError):

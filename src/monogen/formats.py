@@ -29,6 +29,7 @@ __all__ = [
     "LABEL_LIST",
     "LINE_ID_LIST",
     "MAX_WARMUP_LOGS",
+    "PARSER_ARGS_DROP_RATE",
     "RECORD_TYPE_CHOICES",
     "VARIANTS",
     "VARIANT_CHOICES",
@@ -55,6 +56,8 @@ ENTRY_SERVABLE = "entry"
 DEFAULT_BATCH_SIZE = 64
 DEFAULT_MAX_RECORDS = MAX_WARMUP_LOGS
 DEFAULT_MODEL_NAME = ENTRY_SERVABLE
+# Monolith's ParserArgs default, which its warmup and data-file generators pass on.
+PARSER_ARGS_DROP_RATE = 0.5
 
 # Spellings accepted for a record type besides its value (any case, ``-`` for ``_``).
 _ALIASES = {

@@ -6,7 +6,10 @@ protobuf are not loaded until a command needs them).
 
 How a run ends, besides success (exit 0) and click's usage errors (exit 2):
 
-* a ``MonogenError``: ``Error: <message>`` and the error's exit status (1 mostly);
+* a ``MonogenError``: ``Error: <message>``, the parameters it names written as
+  their flags (``cli/flags.py``), and the error's exit status: 2 for a usage
+  mistake (``SchemaError``, ``ParameterError``), 1 for a failure of the data, a
+  file, a model or the environment;
 * any other I/O error: one line naming the file (or standard output), exit 1;
 * SIGINT, SIGTERM, SIGHUP: the output being written is removed (``open_output``),
   ``Error: interrupted by SIGTERM``, exit 128 + the signal number (130, 143, 129);
@@ -75,7 +78,11 @@ class MonogenGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MonogenError as exc:
-            raise CliError(str(exc), exc.exit_code) from None
+            from monogen.cli.flags import cli_message
+
+            name = ctx.invoked_subcommand
+            command = self.get_command(ctx, name) if name else None
+            raise CliError(cli_message(exc, command), exc.exit_code) from None
         except click.NoSuchOption as exc:
             from monogen.cli.options import foreign_option
 

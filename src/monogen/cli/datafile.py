@@ -21,15 +21,13 @@ from monogen.cli.options import (
     variant_option,
 )
 from monogen.cli.ui import counted, human_bytes
-from monogen.formats import RecordType
+from monogen.formats import PARSER_ARGS_DROP_RATE, RecordType
 from monogen.io.compression import Compression
 
 # The original generator's default, and a file a quick test can still read at a glance.
 DEFAULT_NUM_BATCH = 128
 # Monolith's data-file reader (FilePBDataset) defaults to Instance records.
 DEFAULT_VARIANT = RecordType.INSTANCE.value
-# The original passed ParserArgs' drop rate, whose default is 0.5 (as `monogen warmup`).
-DEFAULT_DROP_RATE = 0.5
 COMPRESSIONS = tuple(member.value for member in Compression)
 
 
@@ -57,7 +55,7 @@ COMPRESSIONS = tuple(member.value for member in Compression)
     show_default=True,
     help="Compress the whole file; Monolith's reader takes each (snappy: Hadoop's block framing).",
 )
-@schema_options(drop_rate=DEFAULT_DROP_RATE)
+@schema_options(drop_rate=PARSER_ARGS_DROP_RATE)
 @shard_options
 @quiet_option
 def datafile_cmd(

@@ -190,7 +190,8 @@ def _print_shown(report: Report, *, as_json: bool) -> None:
 
 
 def _render(report: Report, console: Console) -> None:
-    from monogen.inspect import RecordStats, WarmupStats, header_flags
+    from monogen.cli.flags import header_flags
+    from monogen.inspect import RecordStats, WarmupStats
 
     console.print(_headline(report), markup=False)
     for name, value in _facts(report):
@@ -276,7 +277,7 @@ def _facts(report: Report) -> list[tuple[str, str]]:
 
 def _detection(detection: Detection) -> str:
     """What the data file's reading rests on; when ambiguous, the others and how to pin one."""
-    from monogen.inspect import header_flags
+    from monogen.cli.flags import header_flags
 
     where = "whole input" if detection.whole else f"first {human_bytes(detection.examined)}"
     text = f"on the {where} ({counted(detection.records, 'record')})"

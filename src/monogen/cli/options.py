@@ -443,7 +443,9 @@ def pop_header(kwargs: dict[str, Any]) -> HeaderOptions:
     try:
         return HeaderOptions(**values)
     except HeaderOptionsError as exc:
-        raise click.UsageError(str(exc)) from None
+        from monogen.cli.flags import cli_message
+
+        raise click.UsageError(cli_message(exc, click.get_current_context().command)) from None
 
 
 ENGINES = ("local", "dask")

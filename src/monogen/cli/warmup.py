@@ -25,7 +25,13 @@ from monogen.cli.options import (
 )
 from monogen.cli.ui import Reporter, counted, human_bytes
 from monogen.errors import WarmupError
-from monogen.formats import DEFAULT_MAX_RECORDS, DEFAULT_MODEL_NAME, RecordType, Variant
+from monogen.formats import (
+    DEFAULT_MAX_RECORDS,
+    DEFAULT_MODEL_NAME,
+    PARSER_ARGS_DROP_RATE,
+    RecordType,
+    Variant,
+)
 
 if TYPE_CHECKING:
     from monogen.io.datafile import HeaderOptions
@@ -94,7 +100,7 @@ NO_TARGET = (
     "are kept unless --model-name or --signature is given.",
 )
 @header_options(reading=True)
-@schema_options(drop_rate=0.5)
+@schema_options(drop_rate=PARSER_ARGS_DROP_RATE)
 @quiet_option
 @click.pass_context
 def warmup_cmd(
@@ -355,7 +361,7 @@ def _datafile_variant(
 
 def _detection_note(path: str, detection: Detection) -> str:
     """How the data file is read; when ambiguous, how to pin the reading."""
-    from monogen.inspect import header_flags
+    from monogen.cli.flags import header_flags
 
     text = f"reading {_input_label(path)}: {detection.describe()}"
     if detection.other_headers:

@@ -32,6 +32,7 @@ from monogen.formats import (
     DEFAULT_MAX_RECORDS,
     DEFAULT_MODEL_NAME,
     DEFAULT_SIGNATURE,
+    PARSER_ARGS_DROP_RATE,
     Variant,
 )
 from monogen.gen import fids
@@ -249,7 +250,7 @@ class ParserArgs:
     signature_name: list[str] = field(default_factory=list)
     variant_type: str | None = None
     warmup_file: str | None = None
-    drop_rate: float = 0.5
+    drop_rate: float = PARSER_ARGS_DROP_RATE
     seed: int | None = None
     req_time: int | None = None
     output_heads: list[str] = field(default_factory=list)

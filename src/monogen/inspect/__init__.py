@@ -15,7 +15,6 @@ from monogen.inspect.report import (
     Problem,
     Report,
     Shown,
-    header_flags,
     inspect_stream,
 )
 from monogen.inspect.stats import FeatureStats, InputStats, RecordStats, WarmupStats
@@ -44,7 +43,6 @@ __all__ = [
     "TypeDetection",
     "WarmupStats",
     "detect_record_type",
-    "header_flags",
     "inspect_stream",
     "parse_record",
     "parses_as",

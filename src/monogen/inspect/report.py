@@ -65,7 +65,6 @@ __all__ = [
     "Problem",
     "Report",
     "Shown",
-    "header_flags",
     "inspect_stream",
 ]
 
@@ -472,16 +471,3 @@ def _warmup_warnings(report: Report) -> None:
         report.warnings.append(
             f"{report.compression.name} compressed: TF Serving reads warmup files uncompressed"
         )
-
-
-def header_flags(options: HeaderOptions) -> str:
-    """The ``monogen inspect`` / ``monogen datafile`` flags that select ``options``."""
-    if options.lagrangex:
-        return "--lagrangex"
-    if not options.sort_id:
-        return "--no-sort-id"
-    if options.kafka_dump:
-        return "--kafka-dump"
-    if options.kafka_dump_prefix:
-        return "--kafka-dump-prefix"
-    return "--sort-id"

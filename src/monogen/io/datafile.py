@@ -114,16 +114,24 @@ class HeaderOptions:
     def __post_init__(self) -> None:
         if self.lagrangex and (self.kafka_dump or self.kafka_dump_prefix):
             raise HeaderOptionsError(
-                "--lagrangex cannot be combined with --kafka-dump or --kafka-dump-prefix:"
-                " a lagrangex header has no other fields"
+                "{lagrangex} cannot be combined with {kafka_dump} or {kafka_dump_prefix}:"
+                " a lagrangex header has no other fields",
+                param=("lagrangex", "kafka_dump", "kafka_dump_prefix"),
             )
         if self.kafka_dump and self.kafka_dump_prefix:
-            raise HeaderOptionsError("--kafka-dump and --kafka-dump-prefix cannot be used together")
+            raise HeaderOptionsError(
+                "{kafka_dump} and {kafka_dump_prefix} cannot be used together",
+                param=("kafka_dump", "kafka_dump_prefix"),
+            )
         if self.kafka_dump and not self.sort_id:
-            raise HeaderOptionsError("--kafka-dump needs --sort-id: its field follows the sort id")
+            raise HeaderOptionsError(
+                "{kafka_dump} needs {sort_id}: its field follows the sort id",
+                param=("kafka_dump", "sort_id"),
+            )
         if self.kafka_dump_prefix and not self.sort_id:
             raise HeaderOptionsError(
-                "--kafka-dump-prefix needs --sort-id: the prefix carries the sort-id size"
+                "{kafka_dump_prefix} needs {sort_id}: the prefix carries the sort-id size",
+                param=("kafka_dump_prefix", "sort_id"),
             )
         if self.lagrangex and self.sort_id:
             object.__setattr__(self, "sort_id", False)  # canonical form: equal formats are ==
@@ -229,8 +237,9 @@ def header_bytes(options: HeaderOptions, *, source: str | None = None) -> bytes:
     """
     if source is not None and not options.lagrangex:
         raise HeaderOptionsError(
-            f"a source name only goes into a lagrangex header (--lagrangex);"
-            f" the {options.describe()} header has no place for it"
+            "a source name only goes into a lagrangex header ({lagrangex});"
+            f" the {options.describe()} header has no place for it",
+            param=("source", "lagrangex"),
         )
     return _HEADER_WRITERS[options.describe()](source)
 

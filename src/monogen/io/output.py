@@ -168,7 +168,8 @@ def refuse_existing(path: str | os.PathLike[str], *, force: bool) -> None:
     except FileNotFoundError:
         if not force and os.path.lexists(path):
             raise OutputExistsError(
-                f"{path} exists (a dangling symlink); pass --force to overwrite it"
+                f"{path} exists (a dangling symlink); pass {{force}} to overwrite it",
+                param="force",
             ) from None
         return
     except OSError as exc:
@@ -177,7 +178,7 @@ def refuse_existing(path: str | os.PathLike[str], *, force: bool) -> None:
     if kind in _REFUSED_KINDS:
         raise OutputError(f"cannot write {path}: it is {_REFUSED_KINDS[kind]}")
     if kind == stat.S_IFREG and not force:
-        raise OutputExistsError(f"{path} exists; pass --force to overwrite it")
+        raise OutputExistsError(f"{path} exists; pass {{force}} to overwrite it", param="force")
 
 
 @contextlib.contextmanager
@@ -279,7 +280,9 @@ def _publish(tmp: Path, target: Path, *, force: bool) -> None:
     try:
         os.link(tmp, target)
     except FileExistsError:
-        raise OutputExistsError(f"{target} exists; pass --force to overwrite it") from None
+        raise OutputExistsError(
+            f"{target} exists; pass {{force}} to overwrite it", param="force"
+        ) from None
     except OSError as exc:
         if exc.errno not in _NO_HARD_LINKS:
             raise
@@ -295,8 +298,9 @@ def _rename_noreplace(tmp: Path, target: Path) -> None:
     if renameat2 is None:
         raise OutputError(
             f"cannot create {target} without risking a clobber: the filesystem has no hard"
-            " links and the system no renameat2; pass --force",
+            " links and the system no renameat2; pass {force}",
             errno.ENOTSUP,
+            param="force",
         )
     status = renameat2(
         _AT_FDCWD, os.fsencode(tmp), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE
@@ -304,7 +308,9 @@ def _rename_noreplace(tmp: Path, target: Path) -> None:
     if status != 0:
         code = ctypes.get_errno()
         if code == errno.EEXIST:
-            raise OutputExistsError(f"{target} exists; pass --force to overwrite it")
+            raise OutputExistsError(
+                f"{target} exists; pass {{force}} to overwrite it", param="force"
+            )
         raise OSError(code, os.strerror(code))
 
 

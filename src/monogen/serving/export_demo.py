@@ -579,7 +579,9 @@ def _write_servable(
 
 def _check_options(mode: ExportMode, num_ps: int, timestamp: int | None) -> None:
     if mode is ExportMode.DISTRIBUTED and num_ps < 1:
-        raise ExportOptionsError(f"--num-ps must be >= 1 in distributed mode, not {num_ps}")
+        raise ExportOptionsError(
+            f"{{num_ps}} must be >= 1 in distributed mode, not {num_ps}", param="num_ps"
+        )
     if timestamp is not None and timestamp < 0:
         raise ExportOptionsError(f"the version timestamp must be >= 0, not {timestamp}")
 
@@ -592,7 +594,7 @@ def _check_training(steps: int, seed: int) -> None:
     if steps < 0:
         raise ExportOptionsError(f"training steps must be >= 0, not {steps}")
     if seed < 0:
-        raise ExportOptionsError(f"--seed must be >= 0, not {seed}")
+        raise ExportOptionsError(f"{{seed}} must be >= 0, not {seed}", param="seed")
 
 
 def _check_free(servables: Iterable[_Servable], version: int) -> None:

@@ -338,7 +338,8 @@ def require_tensorflow() -> ModuleType:
     except TensorFlowMissingError as exc:
         raise TensorFlowMissingError(
             "replay runs the warmup requests with TensorFlow, which is not installed; "
-            f"run: {INSTALL_HINT} (or pass --check-only to only check the file)"
+            f"run: {INSTALL_HINT} (or pass {{check_only}} to only check the file)",
+            param="check_only",
         ) from exc
 
 
@@ -459,8 +460,9 @@ def replay(
     path = Path(warmup) if warmup is not None else default_warmup_file(model_dir)
     if not path.is_file():
         raise WarmupError(
-            f"no warmup file at {path}; write one with: monogen warmup --saved-model "
-            f"{saved_model}, or pass --warmup FILE"
+            f"no warmup file at {path}; write one for the model at {saved_model}, "
+            "or give the warmup file's path as {warmup}",
+            param="warmup",
         )
     runner = None if check_only else ModelRunner(model_dir)
     failures: list[Failure] = []

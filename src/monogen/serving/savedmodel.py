@@ -275,7 +275,8 @@ def variant_for_input(name: str) -> RecordType:
         accepted = ", ".join(f"{v.input_name} ({v.value})" for v in VARIANTS)
         raise SavedModelError(
             f"input '{name}' does not name a record variant; accepted input names: {accepted}; "
-            f"pass --variant to choose one"
+            "pass {variant} to choose one",
+            param="variant",
         )
     return variant
 

@@ -26,7 +26,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from monogen.errors import CorruptRecordError, SavedModelError, WarmupError
+from monogen.errors import (
+    CorruptRecordError,
+    SavedModelError,
+    VariantMismatchError,
+    WarmupError,
+    WarmupPlanError,
+)
 from monogen.formats import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_RECORDS,
@@ -189,19 +195,23 @@ def _copies(signature: str, heads: tuple[str, ...]) -> tuple[str, ...]:
 
 def _request_count(batch_size: int, max_records: int, plans: Sequence[SignaturePlan]) -> int:
     if batch_size < 1:
-        raise WarmupError(f"--batch-size must be at least 1, not {batch_size}")
+        raise WarmupPlanError(
+            f"{{batch_size}} must be at least 1, not {batch_size}", param="batch_size"
+        )
     if batch_size >= max_records:
-        raise WarmupError(
-            f"--batch-size {batch_size} must be less than --max-records {max_records}: "
-            "a warmup holds max_records // batch_size requests"
+        raise WarmupPlanError(
+            f"{{batch_size}} {batch_size} must be less than {{max_records}} {max_records}: "
+            "a warmup holds max_records // batch_size requests",
+            param=("batch_size", "max_records"),
         )
     requests = max_records // batch_size
     if requests < len(plans):
         names = ", ".join(p.name for p in plans)
-        raise WarmupError(
-            f"--max-records {max_records} // --batch-size {batch_size} gives {requests} "
+        raise WarmupPlanError(
+            f"{{max_records}} {max_records} // {{batch_size}} {batch_size} gives {requests} "
             f"requests, fewer than the {len(plans)} signatures to warm up ({names}); "
-            "raise --max-records or lower --batch-size"
+            "raise {max_records} or lower {batch_size}",
+            param=("max_records", "batch_size"),
         )
     return requests
 
@@ -213,9 +223,10 @@ def _check_limit(plan: WarmupPlan) -> None:
     parts = f"{plan.requests} requests"
     if plan.copies:
         parts += f" + {plan.copies} output-head copies"
-    raise WarmupError(
+    raise WarmupPlanError(
         f"the warmup file would hold {total} PredictionLogs ({parts}), over TF Serving's "
-        f"limit of {MAX_WARMUP_LOGS}; lower --max-records or raise --batch-size"
+        f"limit of {MAX_WARMUP_LOGS}; lower {{max_records}} or raise {{batch_size}}",
+        param=("max_records", "batch_size"),
     )
 
 
@@ -245,9 +256,10 @@ def _plan_model(
         and takes is not resolved
     ):
         owner = next(key for key, name in inputs.items() if name == input_name)
-        raise SavedModelError(
-            f"--variant {resolved.value} does not fit signature '{owner}': its input "
-            f"'{input_name}' takes {takes.value} records"
+        raise VariantMismatchError(
+            f"{{variant}} {resolved.value} does not fit signature '{owner}': its input "
+            f"'{input_name}' takes {takes.value} records",
+            param="variant",
         )
     plans, skipped = [], []
     for sig in chosen:
@@ -298,9 +310,10 @@ def _check_default_input(variant: Variant | None, default_input: str | None) -> 
         return
     takes = RecordType.for_input(default_input)
     if takes is not None and takes is not variant:
-        raise SavedModelError(
-            f"--variant {variant.value} does not fit signature '{DEFAULT_SIGNATURE}': its "
-            f"input '{default_input}' takes {takes.value} records"
+        raise VariantMismatchError(
+            f"{{variant}} {variant.value} does not fit signature '{DEFAULT_SIGNATURE}': its "
+            f"input '{default_input}' takes {takes.value} records",
+            param="variant",
         )
 
 
@@ -342,8 +355,9 @@ def _model_heads(signature: Signature, heads: tuple[str, ...]) -> tuple[str, ...
     if unknown:
         have = ", ".join(signature.outputs) or "none"
         raise SavedModelError(
-            f"--output-head '{unknown[0]}' is not an output of signature '{signature.key}' "
-            f"(outputs: {have})"
+            f"{{output_heads}} '{unknown[0]}' is not an output of signature '{signature.key}' "
+            f"(outputs: {have})",
+            param="output_heads",
         )
     return _copies(signature.key, heads)
 
