@@ -88,7 +88,7 @@ def refuse_existing(url: str, *, force: bool) -> None:
         return
     fs, path = filesystem(url)
     if fs.exists(path):
-        raise OutputExistsError(f"{url} exists; pass --force to overwrite it")
+        raise OutputExistsError(f"{url} exists; pass {{force}} to overwrite it", param="force")
 
 
 @contextlib.contextmanager
