@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -79,6 +78,8 @@ ENCODERS = (WIRE, PROTOBUF)
 
 def fresh_seed() -> int:
     """A seed for runs that did not ask for one; callers report it so the run can be repeated."""
+    import secrets  # here, not at the top: it loads OpenSSL's hashes, a cost runs with --seed skip
+
     return secrets.randbelow(MAX_SEED)
 
 
