@@ -384,3 +384,30 @@ def test_unknown_encoder_is_refused() -> None:
 
     with pytest.raises(SchemaError, match="unknown encoder 'fast'"):
         RecordGenerator(Schema.build(sparse=["a"]), "example", seed=0, encoder="fast")
+
+
+def test_the_reference_shares_no_code_with_the_wire_encoder() -> None:
+    """The byte-equality tests prove something only while the two are independent:
+    neither imports the other, so the LineId code is checked too."""
+    import ast
+    from pathlib import Path
+
+    import monogen.encode.reference as reference_module
+
+    package = Path(wire.__file__).parent
+
+    def imported(path: Path) -> set[str]:
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        return names
+
+    for path in package.glob("*.py"):
+        assert not any(name.startswith("monogen.encode.reference") for name in imported(path))
+    assert not any(
+        name.startswith("monogen.encode.wire") for name in imported(Path(reference_module.__file__))
+    )
