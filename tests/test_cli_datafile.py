@@ -405,16 +405,16 @@ def test_inspect_show_text(runner: CliRunner, small: Path) -> None:
         assert parsed.SerializeToString() == payload
 
 
-def test_inspect_show_json_keeps_stdout_json(runner: CliRunner, small: Path) -> None:
+def test_inspect_show_json_puts_the_records_in_the_document(runner: CliRunner, small: Path) -> None:
     result = run(runner, "inspect", str(small), "--show", "3", "--json")
     assert result.exit_code == 0
-    lines = result.stdout.splitlines()
-    assert len(lines) == 3
-    rows = [json.loads(line) for line in lines]
-    assert {row["line_id"]["req_time"] for row in rows} == {"100"}  # int64 as a JSON string
-    assert result.stderr.splitlines()[0] == f"{small}: 6 sound records"
+    document = json.loads(result.stdout)
+    shown = [entry["message"] for entry in document["shown"]]
+    assert len(shown) == 3
+    assert {row["line_id"]["req_time"] for row in shown} == {"100"}  # int64 as a JSON string
+    assert result.stderr == ""
     quiet = run(runner, "inspect", str(small), "--show", "1", "--json", "-q")
-    assert quiet.stderr == "" and len(quiet.stdout.splitlines()) == 1
+    assert quiet.stderr == "" and len(json.loads(quiet.stdout)["shown"]) == 1
 
 
 def test_inspect_warmup_file(runner: CliRunner, tmp_path: Path) -> None:

@@ -168,3 +168,122 @@ def test_keep_going_on_dev_zero_ends_with_bounded_memory(tmp_path: Path) -> None
     assert status == 1
     assert out.splitlines()[1].startswith("Error: /dev/zero: record 0 at offset 0: empty payload")
     assert peak_kb < 100 * 1024
+
+
+# --------------------------------------------------------------------------- machine-readable
+
+
+def _write(runner: CliRunner, *args: str) -> None:
+    result = run(runner, *args)
+    assert result.exit_code == 0, result.output
+
+
+def test_json_is_one_document_on_stdout(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "e.bin"
+    _write(
+        runner, "datafile", *QUIET, "--variant", "example", "--num-batch", "2", "--batch-size",
+        "4", "--slots", "1,7", "--drop-rate", "0", "--out", str(path),
+    )  # fmt: skip
+    result = run(runner, "inspect", str(path), "--json")
+    assert result.exit_code == 0 and result.stderr == ""
+    document = json.loads(result.stdout)
+    assert document["inspect_json_version"] == 1
+    assert (document["ok"], document["records"], document["sound"], document["bad"]) == (
+        True, 8, 8, 0,
+    )  # fmt: skip
+    assert (document["format"], document["compression"]) == ("datafile", "none")
+    header = document["header"]
+    assert (header["layout"], header["how"], header["ambiguous"]) == ("sort_id", "detected", True)
+    assert header["also_reads_as"] == [
+        {"layout": "lagrangex", "record_type": "example", "records": 8}
+    ]
+    assert document["record_type"] == {
+        "name": "example", "message": "Example", "how": "detected", "also_parses_as": [],
+    }  # fmt: skip
+    stats = document["statistics"]
+    assert (stats["sampled"], stats["rows"], stats["records"]) == (False, 8, 8)
+    slot_1 = stats["features"]["slot_1"]
+    assert (slot_1["fill"], slot_1["slots"], slot_1["kinds"]) == (1.0, [1], ["fid_v2_list"])
+    assert (slot_1["distinct_ids"], slot_1["top1pct_share"]) == (8, 0.125)
+    assert document["problems"] == [] and document["shown"] == []
+
+
+def test_json_of_a_bad_file_lists_the_problems_and_exits_1(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    import json
+
+    path = tmp_path / "bad.bin"
+    _bad_payload_file(path, 3)
+    args = ["--json", "--keep-going", "--sort-id", "--variant", "instance"]
+    result = run(runner, "inspect", str(path), *args)
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert (document["ok"], document["bad"], document["sound"]) == (False, 3, 0)
+    assert document["problems"][2] == {
+        "message": f"{path}: record 2 at offset 40: does not parse as Instance",
+        "fatal": False,
+    }
+    assert result.stderr.startswith(f"Error: {path}: record 0 at offset 0")
+
+
+def test_json_of_a_warmup_file(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "w.tfrecord"
+    _write(
+        runner, "warmup", "--seed", "1", "-q", "--variant", "instance", "--batch-size", "4",
+        "--max-records", "12", "--signature", "a", "--out", str(path),
+    )  # fmt: skip
+    document = json.loads(run(runner, "inspect", str(path), "--json").stdout)
+    assert document["header"] is None and document["format"] == "tfrecord"
+    warmup = document["statistics"]["warmup"]
+    assert warmup["signatures"] == {"a": 2, "serving_default": 1}
+    assert warmup["records_per_request"] == {"4": 3}
+    assert warmup["records"]["instance"]["rows"] == 12
+
+
+def test_quiet_prints_nothing_but_errors(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "i.bin"
+    _write(runner, "instance", *QUIET, "-n", "3", "-f", "binary", "-o", str(path))
+    result = run(runner, "inspect", str(path), "-q")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    path.write_bytes(path.read_bytes()[:-1])
+    result = run(runner, "inspect", str(path), "-q")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+
+
+def test_show_decodes_a_warmup_request_into_its_records(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+
+    from google.protobuf import text_format
+
+    from monogen.io import tfrecord
+    from monogen.proto import prediction_log_pb2
+
+    path = tmp_path / "w.tfrecord"
+    _write(
+        runner, "warmup", "--seed", "1", "-q", "--variant", "instance", "--batch-size", "2",
+        "--max-records", "4", "--out", str(path),
+    )  # fmt: skip
+    with path.open("rb") as fo:
+        log = prediction_log_pb2.PredictionLog.FromString(next(tfrecord.read_records(fo)))
+    expected = list(log.predict_log.request.inputs["instances"].string_val)
+    text = run(runner, "inspect", str(path), "--show", "1", "-q").stdout
+    parts = text.split("# record 0, input 'instances' value ")
+    assert len(parts) == 3 and "string_val" not in parts[0]
+    for index, (part, payload) in enumerate(zip(parts[1:], expected, strict=True)):
+        title, body = part.split("\n", 1)
+        assert title == f"{index}: Instance"
+        parsed = text_format.Parse(body, proto_parser_pb2.Instance())
+        assert parsed.SerializeToString() == payload
+    shown = json.loads(run(runner, "inspect", str(path), "--show", "1", "--json").stdout)["shown"]
+    records = shown[0]["records"]
+    assert [(r["input"], r["record_type"]) for r in records] == [("instances", "instance")] * 2
+    assert records[0]["message"]["line_id"]["uid"] == str(
+        proto_parser_pb2.Instance.FromString(expected[0]).line_id.uid
+    )
+    assert "string_val" not in shown[0]["message"]["predict_log"]["request"]["inputs"]["instances"]

@@ -60,13 +60,15 @@ PERCENT = 100.0
     type=click.IntRange(min=0),
     default=0,
     metavar="N",
-    help="Print the first N sound records (protobuf text, or JSON lines with --json).",
+    help="Print the first N sound records as protobuf text (a warmup request's records "
+    "decoded after it); with --json they go into the document.",
 )
 @click.option(
     "--json",
     "as_json",
     is_flag=True,
-    help="--show prints JSON lines, and the summary goes to stderr so stdout stays JSON.",
+    help="Print one JSON document on stdout instead of the summary: verdict, counts, format, "
+    "header, record type, statistics, problems (shape in the README).",
 )
 @click.option(
     "--keep-going",
@@ -144,9 +146,14 @@ def inspect_cmd(
         )
     if report.format is FileFormat.TFRECORD and _header_flags_given(ctx):
         reporter.note("note: the header flags are ignored, the file is a TFRecord")
-    _print_shown(report, as_json=as_json)
-    if not (as_json and quiet):
-        _render(report, _console(stderr=as_json))
+    if as_json:
+        from monogen.inspect.document import report_document
+
+        click.echo(json.dumps(report_document(report), indent=2))
+    else:
+        _print_shown(report)
+        if not quiet:
+            _render(report, _console())
     if not report.ok:
         raise MonogenError(report.error_message())
 
@@ -166,24 +173,31 @@ def _header_flags_given(ctx: click.Context) -> bool:
     return any(ctx.get_parameter_source(name) in given for name in HEADER_FLAGS)
 
 
-def _console(*, stderr: bool) -> Console:
+def _console() -> Console:
     from rich.console import Console
 
     # soft_wrap: long lines (file names, feature lists) are never broken by rich.
-    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=True)
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
 
 
-def _print_shown(report: Report, *, as_json: bool) -> None:
-    from google.protobuf import json_format, text_format
+def _print_shown(report: Report) -> None:
+    """The shown records as protobuf text, each after a ``#`` comment line (text format
+    comments), a warmup request's records decoded after the request."""
+    from google.protobuf import text_format
+
+    from monogen.inspect.validate import without_records
 
     for shown in report.shown:
-        if as_json:
-            data = json_format.MessageToDict(shown.message, preserving_proto_field_name=True)
-            click.echo(json.dumps(data, separators=(",", ":")))
-            continue
         key = "" if shown.data_source_key is None else f", data_source_key {shown.data_source_key}"
         click.echo(f"# record {shown.number} at offset {shown.offset}{key}")
-        click.echo(text_format.MessageToString(shown.message), nl=False)
+        message = without_records(shown.message, shown.embedded)
+        click.echo(text_format.MessageToString(message), nl=False)
+        per_input: Counter[str] = Counter()
+        for embedded in shown.embedded:
+            title, index = embedded.record_type.record_name, per_input[embedded.input]
+            per_input[embedded.input] += 1
+            click.echo(f"# record {shown.number}, input {embedded.input!r} value {index}: {title}")
+            click.echo(text_format.MessageToString(embedded.message), nl=False)
 
 
 # --------------------------------------------------------------------------- the summary

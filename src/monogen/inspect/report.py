@@ -44,6 +44,7 @@ from monogen.inspect.stats import RecordStats, Sampler, WarmupStats
 from monogen.inspect.validate import (
     DETECT_WINDOW,
     BadPayload,
+    Embedded,
     detect_record_type,
     embedded_records,
     parse_record,
@@ -89,6 +90,7 @@ class Shown(NamedTuple):
     offset: int
     message: Message
     data_source_key: int | None
+    embedded: tuple[Embedded, ...] = ()  # a warmup request's records, decoded
 
 
 @dataclass
@@ -428,9 +430,7 @@ class _Run:
         report.add_problem(problem)
         return not problem.fatal and report.keep_going and not report.ended_by_run
 
-    def count(
-        self, item: _Item, message: Message, embedded: Sequence[tuple[RecordType, Message]]
-    ) -> None:
+    def count(self, item: _Item, message: Message, embedded: Sequence[Embedded]) -> None:
         """A sound record into the statistics (and the shown records)."""
         report = self.report
         report.sound += 1
@@ -446,7 +446,8 @@ class _Run:
         if item.pb_type is not None:
             report.pb_types[item.pb_type] += 1
         if len(report.shown) < self.show:
-            report.shown.append(Shown(item.number, item.offset, message, item.data_source_key))
+            shown = Shown(item.number, item.offset, message, item.data_source_key, tuple(embedded))
+            report.shown.append(shown)
 
 
 def _is_fatal(item: _Item) -> bool:

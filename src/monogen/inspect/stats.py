@@ -15,10 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf.message import Message
-
 from monogen.formats import DEFAULT_SIGNATURE, LABEL_LIST, LINE_ID_LIST, RecordType, dtype_name
 from monogen.gen.fids import HASH_BITS_V1, HASH_BITS_V2
+from monogen.inspect.validate import Embedded
 from monogen.io.detect import unknown_fields
 from monogen.proto import example_pb2, line_id_pb2
 
@@ -353,7 +352,7 @@ class WarmupStats:
     output_filters: Counter[str] = field(default_factory=Counter)
     records: dict[RecordType, RecordStats] = field(default_factory=dict)
 
-    def add(self, log: Any, embedded: Sequence[tuple[RecordType, Message]]) -> None:
+    def add(self, log: Any, embedded: Sequence[Embedded]) -> None:
         self.logs += 1
         request = log.predict_log.request
         spec = request.model_spec
@@ -377,7 +376,7 @@ class WarmupStats:
             if RecordType.for_input(name) is not None:
                 records += size
         self.records_per_request[records] += 1
-        for record_type, message in embedded:
+        for _, record_type, message in embedded:
             stats_for_type = self.records.get(record_type)
             if stats_for_type is None:
                 stats_for_type = self.records[record_type] = RecordStats(record_type)

@@ -33,11 +33,13 @@ from monogen.proto import example_pb2, line_id_pb2
 __all__ = [
     "DETECT_WINDOW",
     "BadPayload",
+    "Embedded",
     "TypeDetection",
     "detect_record_type",
     "embedded_records",
     "parse_record",
     "parses_as",
+    "without_records",
 ]
 
 # How many leading records decide the record type, and are tried with other header
@@ -187,9 +189,17 @@ def detect_record_type(
     return TypeDetection(viable[0], tuple(viable[1:]), evidence)
 
 
-def embedded_records(log: Any) -> list[tuple[RecordType, Message]]:
+class Embedded(NamedTuple):
+    """One record inside a warmup request: the input that carries it, its type, the record."""
+
+    input: str
+    record_type: RecordType
+    message: Message
+
+
+def embedded_records(log: Any) -> list[Embedded]:
     """The records inside a warmup request's string inputs, parsed; BadPayload names the value."""
-    found: list[tuple[RecordType, Message]] = []
+    found: list[Embedded] = []
     for name, tensor in log.predict_log.request.inputs.items():
         values = list(tensor.string_val)
         if not values:
@@ -201,7 +211,20 @@ def embedded_records(log: Any) -> list[tuple[RecordType, Message]]:
                 continue  # a string input that holds no records (e.g. ids)
         for index, value in enumerate(values):
             try:
-                found.append((record_type, parse_record(value, record_type)))
+                found.append(Embedded(name, record_type, parse_record(value, record_type)))
             except BadPayload as exc:
                 raise BadPayload(f"input {name!r} value {index}: {exc}") from None
     return found
+
+
+def without_records(log: Message, embedded: Sequence[Embedded]) -> Message:
+    """A copy of ``log`` without the serialized records of the inputs ``embedded`` decodes,
+    for showing them decoded beside it (``log`` itself when there are none)."""
+    if not embedded:
+        return log
+    copy = type(log)()
+    copy.CopyFrom(log)
+    inputs = copy.predict_log.request.inputs  # type: ignore[attr-defined]
+    for name in {e.input for e in embedded}:
+        del inputs[name].string_val[:]
+    return copy
