@@ -127,7 +127,11 @@ def warmup_cmd(
     copy per head. The file is never compressed and never holds more than the
     1000 PredictionLogs TF Serving accepts; a dense 'label' feature is left out.
     The variant defaults to example, or to what a --saved-model's input name
-    says. An existing file is kept unless --force.
+    says. --from-datafile sends a data file's records instead: their header
+    layout and record type are detected (header flags pin the layout) and a
+    type that --variant or the model does not take is refused. --from-requests
+    sends recorded PredictRequests as they are. An existing file is kept unless
+    --force.
 
     \b
     Example:
@@ -135,7 +139,7 @@ def warmup_cmd(
       monogen warmup --saved-model /models/ranker --slots 1-100
       monogen warmup --variant instance --signature predict --output-head ctr \\
           --output-head cvr --out w.tfrecord
-      monogen warmup --from-datafile train.bin --variant instance --out w.tfrecord
+      monogen warmup --from-datafile train.bin --out w.tfrecord
       monogen warmup --from-requests recorded/ --saved-model /models/ranker
     """
     from monogen.io.output import refuse_existing
