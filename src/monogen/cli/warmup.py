@@ -90,7 +90,8 @@ NO_TARGET = (
     "--from-datafile",
     type=click.Path(dir_okay=False, allow_dash=True),
     help="Take the records from this Monolith data file (- for stdin) instead of "
-    "generating them; read with the header flags below.",
+    "generating them. Its compression, header layout and record type are detected; "
+    "the header flags below pin the layout.",
 )
 @click.option(
     "--from-requests",
