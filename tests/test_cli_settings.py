@@ -180,3 +180,20 @@ def test_a_bad_value_from_a_config_file_names_the_file(runner: CliRunner, tmp_pa
     assert result.stderr.splitlines()[-1].startswith(
         f"Error: Invalid value for '--dense' (from {config}): bad shape"
     )
+
+
+def test_a_top_level_key_of_another_kind_elsewhere_is_left_to_that_command(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`warmup = true` is export-demo's flag; replay's --warmup (a path) does not take it."""
+    config = tmp_path / "c.toml"
+    config.write_text("warmup = true\n")
+    missing = tmp_path / "no-model"
+    result = run(runner, "replay", "--config", str(config), "--saved-model", str(missing))
+    assert "config file" not in result.stderr
+    assert str(missing) in result.stderr
+    table = tmp_path / "t.toml"
+    table.write_text("[replay]\nwarmup = true\n")
+    refused = run(runner, "replay", "--config", str(table), "--saved-model", str(missing))
+    assert refused.exit_code == 2
+    assert "[replay] key 'warmup' must be a string, found true (a boolean)" in refused.stderr

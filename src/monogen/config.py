@@ -97,8 +97,10 @@ def load_config(
     long name with ``_`` or ``-`` (``batch_size``/``batch-size``). A top-level key
     that only other commands know is skipped; a key no command knows, or a key in
     ``[command]`` that this command lacks, is an error, so a typo does not pass
-    silently. A value of the wrong kind is an error; a path is made relative to the
-    config file's directory; a single string for a list setting is a list of one.
+    silently. A value of the wrong kind is an error, except a top-level value
+    that suits another command's option of that name (it is left to that one);
+    a path is made relative to the config file's directory; a single string for a
+    list setting is a list of one.
     """
     try:
         with open(path, "rb") as stream:
@@ -125,6 +127,8 @@ def load_config(
             raise ConfigError(f"config file {path}: unknown key {key!r}")
         if name in known:
             setting = known[name]
+            if not _ACCEPTS[setting.kind](value) and _fits_elsewhere(name, value, settings):
+                continue  # e.g. export-demo's flag `warmup = true` is not replay's path
             result[setting.param] = _checked(path, "", key, value, setting, base)
     for key, value in data.get(command, {}).items():
         name = key.replace("-", "_")
@@ -133,6 +137,13 @@ def load_config(
         setting = known[name]
         result[setting.param] = _checked(path, f"[{command}] ", key, value, setting, base)
     return result
+
+
+def _fits_elsewhere(
+    name: str, value: object, settings: Mapping[str, Mapping[str, Setting]]
+) -> bool:
+    """Whether a top-level value suits another command whose option of this name differs."""
+    return any(name in keys and _ACCEPTS[keys[name].kind](value) for keys in settings.values())
 
 
 def _checked(
