@@ -259,3 +259,18 @@ def test_an_interrupted_run_leaves_no_shard_and_no_manifest(tmp_path: Path) -> N
         write_shards(run, lambda tasks, advance: run_local(tasks, advance, jobs=2),
                      advance=interrupt)  # fmt: skip
     assert files(tmp_path) == []
+
+
+@pytest.mark.tf
+def test_tensorflow_reads_the_shard_set_as_the_one_file(tmp_path: Path) -> None:
+    tf = pytest.importorskip("tensorflow")
+    args = ["example", "--seed", "5", "-n", "40", "--batch-size", "6", "-f", "tfrecord"]
+    assert invoke(*args, "-o", str(tmp_path / "one.tfrecord")).exit_code == 0
+    assert (
+        invoke(*args, "--shards", "3", "--jobs", "2", "-o", str(tmp_path / "s.tfrecord")).exit_code
+        == 0
+    )
+    shards = [str(tmp_path / f"s-0000{i}-of-00003.tfrecord") for i in range(3)]
+    from_shards = [r.numpy() for r in tf.data.TFRecordDataset(shards)]
+    one = [r.numpy() for r in tf.data.TFRecordDataset(str(tmp_path / "one.tfrecord"))]
+    assert len(one) == 40 and from_shards == one
