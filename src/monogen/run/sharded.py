@@ -17,7 +17,7 @@ from monogen.io import remote
 from monogen.io.output import open_output, refuse_existing
 from monogen.run.manifest import Manifest, ShardEntry, generator_facts
 from monogen.run.shards import manifest_path, shard_path, split_batches
-from monogen.run.task import Advance, ShardLayout, ShardTask
+from monogen.run.task import Advance, ShardLayout, ShardTask, no_progress
 
 
 class Engine(Protocol):
@@ -25,10 +25,6 @@ class Engine(Protocol):
     task order (``local.LocalEngine``, ``dask.DaskEngine``, or any such callable)."""
 
     def __call__(self, tasks: Sequence[ShardTask], advance: Advance) -> list[ShardEntry]: ...
-
-
-def _ignore(step: int) -> None:
-    """No progress to show."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ def write_shards(
     *,
     options: Mapping[str, Any] | None = None,
     force: bool = False,
-    advance: Advance = _ignore,
+    advance: Advance = no_progress,
 ) -> Manifest:
     """Run ``run``'s shards on ``engine`` and write its manifest; return the manifest.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol, cast
+from typing import BinaryIO, ClassVar, Protocol, cast
 
 from monogen.encode.dump import OutputFormat, write_records
 from monogen.gen.generator import RecordGenerator
@@ -51,7 +51,7 @@ class DataFileLayout:
     header: datafile.HeaderOptions = datafile.DEFAULT_HEADER
     source: str | None = None
     compression: str = "none"
-    unit: str = "batch"
+    unit: ClassVar[str] = "batch"
 
     def units(self, span: Span) -> int:
         return span.batches
@@ -82,7 +82,7 @@ class FramedLayout:
     """Records framed as ``binary`` (8-byte length + payload) or ``tfrecord``, no header."""
 
     fmt: OutputFormat
-    unit: str = "record"
+    unit: ClassVar[str] = "record"
 
     def units(self, span: Span) -> int:
         return span.records
@@ -131,11 +131,11 @@ class _DigestWriter:
         return self.size
 
 
-def _ignore(step: int) -> None:
+def no_progress(step: int) -> None:
     """The default progress callback: nothing to show."""
 
 
-def write_shard(task: ShardTask, advance: Advance = _ignore) -> ShardEntry:
+def write_shard(task: ShardTask, advance: Advance = no_progress) -> ShardEntry:
     """Write ``task``'s shard to its path (whole or not at all); return its manifest entry."""
     generator = task.generator.starting_at(task.span.first_batch)
     with open_output(task.path, force=True) as fo:
