@@ -39,7 +39,7 @@ HEADERS = {
     "lagrangex": (["--lagrangex", "--source", "abc"], HeaderOptions(lagrangex=True)),
     "none": (["--no-sort-id"], HeaderOptions(sort_id=False)),
 }
-# What each header looks like before the first record's length (formats.md §5).
+# What each header looks like before the first record's length (docs/formats.md §5).
 HEADER_BYTES = {
     "sort_id": bytes(8),
     "kafka_dump": bytes(16),

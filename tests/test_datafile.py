@@ -1,6 +1,6 @@
 """Monolith binary data files: headers, framing, reader semantics, errors.
 
-Every expected header is a byte literal worked out from formats.md §5; the javahash
+Every expected header is a byte literal worked out from docs/formats.md §5; the javahash
 vectors were computed with Java's own ``String.hashCode`` (OpenJDK) and printed
 unsigned. Framing built by hand in these tests uses ``struct.pack("<Q", n)``.
 """

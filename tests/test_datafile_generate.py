@@ -1,6 +1,6 @@
 """Generating data files: ``datafile.generate`` streams, ``gen_random_data_file`` is the original's.
 
-Expected header bytes are worked out by hand from formats.md §5
+Expected header bytes are worked out by hand from docs/formats.md §5
 (javahash("abc") = 96354 = 0x00017862); records are read back with
 ``datafile.read`` and parsed with the generated protobuf classes.
 """

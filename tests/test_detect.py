@@ -55,7 +55,7 @@ PAYLOADS = {
     Variant.EXAMPLE: example,
     Variant.EXAMPLE_BATCH: example_batch,
 }
-# The header bytes a generator writes before each length (formats.md §5's table).
+# The header bytes a generator writes before each length (docs/formats.md §5's table).
 HEADERS = {
     HeaderOptions(): bytes(8),
     HeaderOptions(kafka_dump=True): bytes(16),

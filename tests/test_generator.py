@@ -1,4 +1,4 @@
-"""Generated records, re-parsed from bytes and checked against generation.md's rules."""
+"""Generated records, re-parsed from bytes and checked against docs/generation.md's rules."""
 
 from __future__ import annotations
 

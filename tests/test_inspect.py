@@ -88,7 +88,7 @@ def generated(variant: str, batches: int = 2, batch_size: int = 3) -> list[bytes
 
 
 def sort_id_file(payloads: list[bytes]) -> bytes:
-    """Data file with empty sort ids: [u64 0][u64 len][payload] per record (formats.md §5)."""
+    """Data file with empty sort ids: [u64 0][u64 len][payload] per record (docs/formats.md §5)."""
     return b"".join(u64(0) + u64(len(p)) + p for p in payloads)
 
 

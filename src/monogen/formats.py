@@ -39,14 +39,14 @@ __all__ = [
 ]
 
 # ExampleBatch's feature lists that carry each row's LineId and labels
-# (docs/formats.md §4).
+# (docs/generation.md, "Records").
 LINE_ID_LIST = "__LINE_ID__"
 LABEL_LIST = "__LABEL__"
 
 # The signature TF Serving uses when a request names none.
 DEFAULT_SIGNATURE = "serving_default"
 # TF Serving's loader fails a model whose warmup file holds more records than this
-# (docs/formats.md §6).
+# (docs/formats.md §4).
 MAX_WARMUP_LOGS = 1000
 # The servable of a Monolith export that answers requests (its directory and model
 # name); the other servables are its parameter servers.

@@ -2,7 +2,7 @@
 
 This is the reference encoding: straightforward protobuf calls whose output the
 faster wire-level encoders must match. How an empty feature looks matters to
-Monolith's readers (generation.md, "How empty looks on the wire"):
+Monolith's readers (docs/generation.md, "How empty looks on the wire"):
 
 - Example: a dropped sparse feature is a NamedFeature with name and id and no
   ``feature``; a sequence-like feature that drew zero fids has an empty

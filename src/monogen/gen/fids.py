@@ -1,7 +1,7 @@
 """Feature ids (fids): a slot in the high bits, a hash in the low bits.
 
 Monolith packs the feature slot into the top of an unsigned 64-bit id and reads it
-back with a shift (formats.md §2)::
+back with a shift (docs/formats.md §2)::
 
     v1:  | slot: 10 bits | hash: 54 bits |      slot = fid >> 54
     v2:  | slot: 16 bits | hash: 48 bits |      slot = fid >> 48

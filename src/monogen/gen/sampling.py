@@ -44,7 +44,7 @@ DENSE_DTYPES = frozenset({DType.FLOAT32, DType.FLOAT64, DType.INT64})
 
 
 class SparseKind(IntEnum):
-    """How many fids a sparse feature gets per row (generation.md, "Sparse value rules")."""
+    """How many fids a sparse feature gets per row (docs/generation.md, "Sparse value rules")."""
 
     ONE = 0  # exactly one: slots 1 and 200 (the user and the item)
     DROPPABLE = 1  # one, unless a uniform draw is at or below drop_rate

@@ -34,7 +34,7 @@ What is exported
 ``serving_default`` takes ``instances`` (DT_STRING, shape [None], serialized
 ``parser.proto.Instance``) and answers one output, ``output`` (DT_FLOAT, shape
 [None]): the click probability of each Instance. The output is named ``output``
-because that is what marks a single-head model (formats.md §4), so a warmup file
+because that is what marks a single-head model (docs/formats.md §4), so a warmup file
 for it needs no per-head ``output_filter`` copies. The Instances are parsed inside
 the graph by ``tf.io.decode_proto`` with monogen's own descriptor set passed as
 ``bytes://<FileDescriptorSet>``, so the SavedModel uses core TensorFlow ops only and
