@@ -13,6 +13,8 @@ Every job is a TOML file in ``benchmarks/configs/`` whose ``job`` names an entry
 - ``command``: a whole ``monogen`` command (``--help``, a default warmup file)
   against a wall-time limit.
 - ``framing``: monogen's TFRecord writer and reader, and TensorFlow's when installed.
+- ``inspect``: each data-file config's file written by a whole ``monogen datafile``
+  process and verified by a whole ``monogen inspect`` process, MB/s side by side.
 - ``scaling``: one data file cut into ``--shards``, whole processes with ``--jobs``
   1 up to the number of cores, then on a Dask ``LocalCluster`` (Dask's overhead).
 
@@ -502,6 +504,40 @@ def codecs_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
         )
 
 
+def inspect_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
+    """Whole ``monogen datafile`` and ``monogen inspect`` processes on the same file."""
+    num_batch = cfg["num_batch"] // QUICK_BATCHES if opts.quick else cfg["num_batch"]
+    goal = cfg["goal_mb_per_s"]
+    for name in cfg["datafiles"]:
+        data_cfg = load(path.parent / f"{name}.toml")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "d.bin"
+            write = median_process(datafile_argv(data_cfg, num_batch, out), opts.repeat, out)
+            size = out.stat().st_size / MB
+            read = median_process([*MONOGEN, "inspect", str(out), "-q"], opts.repeat)
+        met = size / read.wall >= goal and read.wall <= write.wall
+        print(
+            ROW.format(
+                f"{data_cfg['variant']} ({num_batch} x {data_cfg['batch_size']})",
+                fmt(size, 1),
+                f"{write.wall:.2f}/{write.cpu:.2f}",
+                fmt(size / write.wall, 1),
+                f"{read.wall:.2f}/{read.cpu:.2f}",
+                fmt(size / read.wall, 1),
+                f"{write.wall / read.wall:.2f}x",
+                fmt(read.peak_rss / MIB),
+                f"{goal} {'ok' if met else 'NO'}",
+                "",
+            ).rstrip()
+        )
+
+
+INSPECT_HEADER = (
+    "file (whole processes)|MB|write s|write MB/s|inspect s|read MB/s|x write|peak|goal MB/s|",
+    "||wall/cpu||wall/cpu|||MiB||",
+)
+
+
 def scaling_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
     """Records/s of one sharded data file with 1 .. all cores, and Dask's cost per shard."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -566,6 +602,7 @@ JOBS: dict[str, Job] = {
     "command": Job(command_job, "Whole commands"),
     "framing": Job(framing_job, "Framing"),
     "codecs": Job(codecs_job, "Compression (best of the timed runs, uncompressed MB/s)"),
+    "inspect": Job(inspect_job, "inspect beside the writer (medians)", INSPECT_HEADER),
     "scaling": Job(scaling_job, "Shards over cores and over Dask (whole processes, medians)"),
 }
 

@@ -26,6 +26,8 @@ __all__ = [
     "DEFAULT_MODEL_NAME",
     "DEFAULT_SIGNATURE",
     "ENTRY_SERVABLE",
+    "HASH_BITS_V1",
+    "HASH_BITS_V2",
     "LABEL_LIST",
     "LINE_ID_LIST",
     "MAX_WARMUP_LOGS",
@@ -37,6 +39,10 @@ __all__ = [
     "Variant",
     "dtype_name",
 ]
+
+# A fid is slot << HASH_BITS | hash: 10 slot bits in v1, 16 in v2 (docs/formats.md §2).
+HASH_BITS_V1 = 54
+HASH_BITS_V2 = 48
 
 # ExampleBatch's feature lists that carry each row's LineId and labels
 # (docs/generation.md, "Records").

@@ -22,9 +22,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from monogen.errors import SlotError
+from monogen.formats import HASH_BITS_V1, HASH_BITS_V2
 
-HASH_BITS_V1 = 54
-HASH_BITS_V2 = 48
 MASK_V1 = (1 << HASH_BITS_V1) - 1
 MASK_V2 = (1 << HASH_BITS_V2) - 1
 MAX_SLOT_V1 = (1 << (64 - HASH_BITS_V1)) - 1  # 1023

@@ -15,8 +15,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from monogen.formats import DEFAULT_SIGNATURE, LABEL_LIST, LINE_ID_LIST, RecordType, dtype_name
-from monogen.gen.fids import HASH_BITS_V1, HASH_BITS_V2
+from monogen.formats import (
+    DEFAULT_SIGNATURE,
+    HASH_BITS_V1,
+    HASH_BITS_V2,
+    LABEL_LIST,
+    LINE_ID_LIST,
+    RecordType,
+    dtype_name,
+)
 from monogen.inspect.validate import Embedded
 from monogen.io.detect import unknown_fields
 from monogen.proto import example_pb2, line_id_pb2
