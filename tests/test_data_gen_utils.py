@@ -134,6 +134,11 @@ def test_module_exposes_the_originals_names() -> None:
     for name in ("Feature", "FeatureList", "get_feature_name_and_slot", "Example", "ExampleBatch",
                  "Instance", "LineId", "EFeature", "IFeature"):  # fmt: skip
         assert name in dgu.__all__
+    assert dgu.DEFAULT_SERVING_SIGNATURE_DEF_KEY == "serving_default"
+    assert (
+        dgu.predict_pb2.PredictRequest.DESCRIPTOR.full_name == "tensorflow.serving.PredictRequest"
+    )
+    assert dgu.prediction_log_pb2.PredictionLog.DESCRIPTOR.name == "PredictionLog"
 
 
 def test_feature_list_parse_and_lookups(tmp_path: Path) -> None:

@@ -57,6 +57,7 @@ from monogen.proto import (
     example_pb2,
     feature_pb2,
     line_id_pb2,
+    predict_pb2,
     prediction_log_pb2,
     proto_parser_pb2,
 )
@@ -73,6 +74,7 @@ from monogen.serving.warmup import (
 )
 
 __all__ = [
+    "DEFAULT_SERVING_SIGNATURE_DEF_KEY",
     "MASK_V1",
     "MASK_V2",
     "MAX_SLOT_V1",
@@ -102,9 +104,14 @@ __all__ = [
     "get_collection",
     "get_feature_name_and_slot",
     "lg_header",
+    "predict_pb2",
+    "prediction_log_pb2",
     "seed",
     "sort_header",
 ]
+
+# The original imported TensorFlow's name for the default signature key.
+DEFAULT_SERVING_SIGNATURE_DEF_KEY = DEFAULT_SIGNATURE
 
 log = logging.getLogger(__name__)
 
