@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from pathlib import Path
 
@@ -202,3 +203,21 @@ def test_parser_args_get_reads_collections() -> None:
         dgu.clear_collections()
     assert dgu.ParserArgs.get("model_name") is None
     assert dgu.ParserArgs().model_name == "entry"
+
+
+def test_parser_args_with_only_a_feature_list_generates_every_feature(tmp_path: Path) -> None:
+    path = tmp_path / "feature_list.conf"
+    path.write_text(
+        "feature_name=f_uid; slot=1\nfeature_name=fc_gid; slot=2071; feature_version=2\n"
+    )
+    args = dgu.ParserArgs(feature_list=dgu.FeatureList.parse(str(path)), seed=1, req_time=0)
+    example = next(iter(args.generator("example").records(1)))
+    assert [(nf.name, nf.id) for nf in example.named_feature] == [("f_uid", 1), ("fc_gid", 2071)]
+    instance = next(iter(args.generator("instance").records(1)))
+    assert {fid >> 54 for fid in instance.fid} == {1}
+    assert [f.name for f in instance.feature] == ["fc_gid"]
+    warmup = tmp_path / "w" / "tf_serving_warmup_requests"
+    written = dgu.gen_warmup_file(
+        str(warmup), args=dataclasses.replace(args, variant_type="instance", batch_size=10)
+    )
+    assert written == str(warmup) and warmup.stat().st_size > 0

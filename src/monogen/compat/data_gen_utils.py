@@ -47,6 +47,7 @@ from monogen.gen.schema import (
     DType,
     ExtraSpec,
     Schema,
+    feature_list_schema,
     slot_in_name,
 )
 from monogen.gen.schema import FeatureMeta as _CoreMeta
@@ -284,20 +285,26 @@ class ParserArgs:
         return values[-1]
 
     def schema(self) -> Schema:
+        """The features to generate; a feature list alone supplies all of its features."""
         dense = self.dense_features or []
         shapes = self.dense_feature_shapes or [1] * len(dense)
         types = self.dense_feature_types or [None] * len(dense)
         extra = self.extra_features or []
         extra_shapes = self.extra_feature_shapes or [1] * len(extra)
+        dense_specs = [
+            DenseSpec(n, s, None if t is None else DType.parse(t))
+            for n, s, t in zip(dense, shapes, types, strict=True)
+        ]
+        extra_specs = [ExtraSpec(n, s) for n, s in zip(extra, extra_shapes, strict=True)]
+        named = self.sparse_features or self.fidv1_features or self.fidv2_features
+        if self.feature_list is not None and not named:
+            return feature_list_schema(self.feature_list, dense=dense_specs, extra=extra_specs)
         return Schema.build(
             sparse=self.sparse_features or (),
             fidv1_slots=self.fidv1_features or (),
             fidv2=self.fidv2_features or (),
-            dense=[
-                DenseSpec(n, s, None if t is None else DType.parse(t))
-                for n, s, t in zip(dense, shapes, types, strict=True)
-            ],
-            extra=[ExtraSpec(n, s) for n, s in zip(extra, extra_shapes, strict=True)],
+            dense=dense_specs,
+            extra=extra_specs,
             feature_list=self.feature_list,
         )
 
@@ -497,6 +504,7 @@ def gen_warmup_file(
         or settings.sparse_features
         or settings.dense_features
         or settings.extra_features
+        or settings.feature_list
     )
     if not features:
         log.warning("no features are configured; no warmup file written")
