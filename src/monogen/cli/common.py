@@ -71,7 +71,8 @@ def make_generator(
 
     Instance-only options for records of another type are refused rather than ignored.
     """
-    from monogen.gen.generator import RecordGenerator, Variant, fresh_seed
+    from monogen.formats import Variant
+    from monogen.gen.generator import RecordGenerator, fresh_seed
 
     record_type = Variant.parse(variant)
     given = args.instance_only_given()
