@@ -141,3 +141,12 @@ def test_schema_json_says_when_the_default_is_used(runner: CliRunner) -> None:
     doc = json.loads(run(runner, "schema", "--json").stdout)
     assert doc["default_schema"] is True
     assert doc["instance"]["fidv1_slots"][:2] == [1, 200]
+
+
+def test_schema_quiet_prints_nothing_but_the_document(runner: CliRunner) -> None:
+    loud = run(runner, "schema", "--json")
+    assert "default schema" in loud.stderr
+    quiet = run(runner, "schema", "--json", "-q")
+    assert quiet.exit_code == 0
+    assert quiet.stderr == ""
+    assert json.loads(quiet.stdout) == json.loads(loud.stdout)

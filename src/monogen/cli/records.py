@@ -240,7 +240,8 @@ def _parse_fid(token: str) -> int:
     is_flag=True,
     help="Print one JSON document (its shape is versioned: schema_json_version).",
 )
-def schema_cmd(as_json: bool, **kwargs: Any) -> None:
+@quiet_option
+def schema_cmd(as_json: bool, quiet: bool, **kwargs: Any) -> None:
     """Show the features the given options resolve to (slots, shapes, dtypes).
 
     Useful to check what a config file, MONOGEN_* variables and flags add up to.
@@ -255,7 +256,7 @@ def schema_cmd(as_json: bool, **kwargs: Any) -> None:
       monogen schema --config examples/monogen.toml --json | jq '.sparse[].slot'
     """
     args = SchemaArgs.pop(kwargs)
-    schema, is_default = resolve_schema_origin(args, start(quiet=False))
+    schema, is_default = resolve_schema_origin(args, start(quiet=quiet))
     if as_json:
         import json
 
