@@ -480,7 +480,9 @@ def test_corrupt_marker_length() -> None:
 @pytest.mark.parametrize("pipe", [False, True], ids=["seekable", "pipe"])
 def test_absurd_length_is_corrupt(pipe: bool) -> None:
     data = u64(0) + u64(2**64 - 1) + b"tail"
-    with pytest.raises(CorruptRecordError, match=r"record 0 at offset 0: payload length .* limit"):
+    with pytest.raises(
+        CorruptRecordError, match=r"record 0 at offset 0: payload length .* max_record_size"
+    ):
         read_all(data, SORT_ID, pipe=pipe)
 
 
@@ -519,11 +521,13 @@ def test_error_names_the_file(tmp_path: Path) -> None:
 
 
 def test_limit_applies_to_reading_and_writing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(datafile, "MAX_FIELD_BYTES", 4)
+    monkeypatch.setattr(datafile, "DEFAULT_MAX_RECORD_SIZE", 4)
     with pytest.raises(RecordTooLargeError, match="record 1: a payload of 5 bytes"):
         write(io.BytesIO(), [b"1234", b"12345"])
-    with pytest.raises(CorruptRecordError, match="payload length 5 is over the 4-byte limit"):
-        read_all(u64(0) + u64(5) + b"12345", SORT_ID)
+    with pytest.raises(
+        CorruptRecordError, match=r"payload length 5 is over max_record_size \(4 bytes"
+    ):
+        list(read(io.BytesIO(u64(0) + u64(5) + b"12345"), max_record_size=4))
 
 
 # --------------------------------------------------------------------------- writer

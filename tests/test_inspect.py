@@ -404,8 +404,8 @@ def test_garbage_length() -> None:
     report = inspect_bytes(u64(0) + u64(2**40) + b"x" * 32)
     assert report.problems == [
         (
-            "f: record 0 at offset 0: payload length 1099511627776 is over the"
-            " 1073741824-byte limit (reading with header sort_id)",
+            "f: record 0 at offset 0: payload length 1099511627776 is over"
+            " max_record_size (134217728 bytes) (reading with header sort_id)",
             True,
         )
     ]

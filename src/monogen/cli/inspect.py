@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monogen.cli.common import start
-from monogen.cli.options import HEADER_FLAGS, header_options, pop_header, quiet_option
+from monogen.cli.options import (
+    HEADER_FLAGS,
+    header_options,
+    max_record_size_option,
+    pop_header,
+    quiet_option,
+)
 from monogen.cli.ui import counted, human_bytes
 from monogen.formats import RECORD_TYPE_CHOICES, RecordType
 from monogen.io.compression import Compression
@@ -82,6 +88,7 @@ PERCENT = 100.0
     help="PATH is a shard set's manifest: check every shard it lists (present, sound, "
     "its record count, size and SHA-256).",
 )
+@max_record_size_option
 @quiet_option
 @click.pass_context
 def inspect_cmd(

@@ -268,6 +268,30 @@ quiet_option = click.option(
 force_option = click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 
 
+def _limit_record_size(ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    from monogen.io.limits import record_size_limit
+
+    ctx.with_resource(record_size_limit(value))  # for the rest of the command
+    return value
+
+
+def max_record_size_option(f: F) -> F:
+    """``--max-record-size``: the readers' limit (``monogen.io.limits``) for this command."""
+    from monogen.io.limits import DEFAULT_MAX_RECORD_SIZE
+
+    return click.option(
+        "--max-record-size",
+        type=click.IntRange(min=1),
+        default=DEFAULT_MAX_RECORD_SIZE,
+        show_default=True,
+        expose_value=False,
+        callback=_limit_record_size,
+        metavar="BYTES",
+        help="Largest record read, in bytes: a longer length in the file is an error before "
+        "anything is allocated for it. The default is what Monolith's readers buffer.",
+    )(f)
+
+
 def out_option(default: str | None = "-", **kwargs: Any) -> Callable[[F], F]:
     return click.option(
         "-o",

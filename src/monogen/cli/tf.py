@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monogen.cli.common import start
-from monogen.cli.options import given_on_command_line, quiet_option
+from monogen.cli.options import given_on_command_line, max_record_size_option, quiet_option
 from monogen.cli.ui import Reporter
 
 if TYPE_CHECKING:
@@ -234,6 +234,7 @@ def _warmup_hook(*, seed: int, req_time: int) -> BeforePublish:
     is_flag=True,
     help="Only check the records against the signatures; do not run them (no TensorFlow needed).",
 )
+@max_record_size_option
 @quiet_option
 def replay_cmd(saved_model: str, warmup: str | None, check_only: bool, quiet: bool) -> None:
     """Replay a warmup file as TF Serving does at model load, before you deploy.

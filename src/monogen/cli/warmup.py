@@ -16,6 +16,7 @@ from monogen.cli.options import (
     batch_size_option,
     force_option,
     header_options,
+    max_record_size_option,
     out_option,
     pop_header,
     quiet_option,
@@ -101,6 +102,7 @@ NO_TARGET = (
     "are kept unless --model-name or --signature is given.",
 )
 @header_options(reading=True)
+@max_record_size_option
 @schema_options(drop_rate=PARSER_ARGS_DROP_RATE)
 @quiet_option
 @click.pass_context

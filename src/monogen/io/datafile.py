@@ -45,12 +45,14 @@ from monogen.errors import (
     RecordTooLargeError,
     TruncatedRecordError,
 )
+from monogen.io import limits
 from monogen.io.compression import (
     Compression,
     StreamWriter,
     detect_compression,
     open_compressed_reader,
 )
+from monogen.io.limits import DEFAULT_MAX_RECORD_SIZE, check_length
 from monogen.io.streams import READ_CHUNK, BinarySource, read_exact, remaining
 
 U64 = struct.Struct("<Q")
@@ -60,10 +62,6 @@ _unpack_u64 = U64.unpack
 
 # Monolith's reader treats this payload length as a corrupt record.
 CORRUPT_LENGTH = 0xFEFEFEFE
-# Largest payload length or sort-id size accepted, on reading and on writing. Real
-# records are kilobytes; a larger value means the header options do not match the
-# file (or it is damaged), and refusing it keeps garbage from allocating gigabytes.
-MAX_FIELD_BYTES = 1 << 30
 
 # Java's String.hashCode: h = 31 * h + c over UTF-16 code units, in 32-bit arithmetic.
 JAVA_HASH_MULTIPLIER = 31
@@ -261,9 +259,9 @@ def sort_header(sort_id: bool, kafka_dump: bool, kafka_dump_prefix: bool) -> byt
 
 
 def _check_payload_size(size: int, index: int) -> None:
-    if size > MAX_FIELD_BYTES:
+    if size > DEFAULT_MAX_RECORD_SIZE:
         raise RecordTooLargeError(
-            f"record {index}: a payload of {size} bytes is over the {MAX_FIELD_BYTES}-byte"
+            f"record {index}: a payload of {size} bytes is over the {DEFAULT_MAX_RECORD_SIZE}-byte"
             " limit data-file readers accept"
         )
 
@@ -300,8 +298,8 @@ class DataFileWriter(StreamWriter):
         a data file of small records takes to write."""
         self._check_open()
         sizes = [len(payload) for payload in payloads]
-        if sizes and max(sizes) > MAX_FIELD_BYTES:
-            first = next(i for i, size in enumerate(sizes) if size > MAX_FIELD_BYTES)
+        if sizes and max(sizes) > DEFAULT_MAX_RECORD_SIZE:
+            first = next(i for i, size in enumerate(sizes) if size > DEFAULT_MAX_RECORD_SIZE)
             _check_payload_size(sizes[first], self.records_written + first)
         prefix = self._prefix
         framings = [prefix + _pack_u64(size) for size in sizes]
@@ -340,12 +338,13 @@ class _Cursor:
     """Sequential reads with the bookkeeping that error messages need."""
 
     def __init__(
-        self, src: BinarySource, *, label: str, options: HeaderOptions, end: int | None
+        self, src: BinarySource, *, label: str, options: HeaderOptions, end: int | None, limit: int
     ) -> None:
         self._read = src.read
         self._label = label
         self._options = options
         self._end = end  # total stream length when cheaply known, for early length checks
+        self._limit = limit  # max_record_size
         self.pos = 0
         self.index = 0
         self.start = 0
@@ -380,16 +379,10 @@ class _Cursor:
             size -= piece
 
     def check_size(self, size: int, field: str) -> None:
-        if size > MAX_FIELD_BYTES:
-            raise CorruptRecordError(
-                f"{self.where()}: {field} {size} is over the {MAX_FIELD_BYTES}-byte limit"
-                f"{self.hint()}"
-            )
-        if self._end is not None and size > self._end - self.pos:
-            raise TruncatedRecordError(
-                f"{self.where()}: {field} {size} runs past the end of the data"
-                f" ({self._end - self.pos} bytes left){self.hint()}"
-            )
+        left = None if self._end is None else self._end - self.pos
+        check_length(
+            size, limit=self._limit, left=left, where=self.where(), field=field, hint=self.hint()
+        )
 
     def _read_exact(self, size: int) -> bytes:
         """``size`` bytes, fewer only at end of stream; decompression errors get our place."""
@@ -436,6 +429,7 @@ def read(
     *,
     header: HeaderOptions = DEFAULT_HEADER,
     compression: Compression | str | None = None,
+    max_record_size: int | None = None,
 ) -> Iterator[DataRecord]:
     """Yield the records of a data file read with the given header options.
 
@@ -443,8 +437,10 @@ def read(
     unlike ``Compression.parse``, where None means NONE. Reading is
     strictly sequential, so pipes and stdin work; ``fo`` is left open. Errors name
     the record index (from 0), its offset and the header options in use:
-    ``CorruptRecordError`` for Monolith's 0xfefefefe marker or a length over
-    ``MAX_FIELD_BYTES``, ``TruncatedRecordError`` when the data ends inside a record.
+    ``CorruptRecordError`` for Monolith's 0xfefefefe marker or a length or sort-id
+    size over ``max_record_size`` (default: ``monogen.io.limits``), and
+    ``TruncatedRecordError`` when the data ends inside a record, or (on a regular
+    file) when a length runs past its end, which is said before reading any of it.
     """
     label = _stream_label(fo)
     if compression is None:
@@ -458,7 +454,8 @@ def read(
         label += f" ({codec.name}, offsets uncompressed)"
     src = open_compressed_reader(fo, codec)
     end = remaining(src) if codec is Compression.NONE else None
-    cur = _Cursor(src, label=label, options=header, end=end)
+    limit = limits.max_record_size(max_record_size)
+    cur = _Cursor(src, label=label, options=header, end=end, limit=limit)
     while True:
         try:
             data_source_key, pb_type = _read_header(cur, header)

@@ -24,8 +24,10 @@ from typing import BinaryIO, NamedTuple
 from crc32c import crc32c
 
 from monogen.errors import CorruptRecordError, TruncatedRecordError
+from monogen.io import limits
 from monogen.io.compression import Compression, StreamWriter, open_compressed_reader
-from monogen.io.streams import read_exact
+from monogen.io.limits import check_length
+from monogen.io.streams import read_exact, remaining
 
 __all__ = [
     "Compression",
@@ -203,6 +205,7 @@ def iter_frames(
     compression: Compression | str | None = None,
     verify: bool = True,
     keep_going: bool = False,
+    max_record_size: int | None = None,
 ) -> Iterator[Frame]:
     """Yield each record with the offset of its frame, for reports that point into the file.
 
@@ -212,9 +215,16 @@ def iter_frames(
     (for verifiers) reports a data CRC mismatch on the frame instead of raising:
     the length CRC held, so the next frame is where the length says. A bad length
     CRC or a truncated frame always raises, since nothing after it can be found.
+
+    A length over ``max_record_size`` (default: ``monogen.io.limits``) is a
+    ``CorruptRecordError``; on a regular uncompressed file, a length that runs past
+    the end is a ``TruncatedRecordError``. Both are raised before reading the data.
     """
     # Compression.parse: here None means "no compression", never "detect it".
-    read = open_compressed_reader(fo, Compression.parse(compression)).read
+    src = open_compressed_reader(fo, Compression.parse(compression))
+    read = src.read
+    left = remaining(src)  # None unless a regular, uncompressed file
+    limit = limits.max_record_size(max_record_size)
     offset = 0
     index = 0
     while True:
@@ -230,13 +240,14 @@ def iter_frames(
         length, length_crc = _unpack_header(header)
         if verify and masked_crc32c(header[:LENGTH_SIZE]) != length_crc:
             raise CorruptRecordError(f"{where}: length CRC mismatch")
+        check_length(length, limit=limit, left=None, where=where, field="length")
+        if left is not None and offset + length + FRAME_OVERHEAD > left:
+            # Known to be cut short: said before reading (and allocating) the rest.
+            raise _cut_short(where, left - offset, length)
         data = read_exact(read, length)
         footer = read_exact(read, FOOTER_SIZE) if len(data) == length else b""
         if len(footer) < FOOTER_SIZE:
-            have = HEADER_SIZE + len(data) + len(footer)
-            raise TruncatedRecordError(
-                f"{where}: stream ends after {have} of {length + FRAME_OVERHEAD} bytes"
-            )
+            raise _cut_short(where, HEADER_SIZE + len(data) + len(footer), length)
         data_ok = not verify or masked_crc32c(data) == _unpack_crc(footer)[0]
         if not data_ok and not keep_going:
             raise CorruptRecordError(f"{where}: data CRC mismatch")
@@ -245,8 +256,18 @@ def iter_frames(
         index += 1
 
 
+def _cut_short(where: str, have: int, length: int) -> TruncatedRecordError:
+    return TruncatedRecordError(
+        f"{where}: stream ends after {have} of {length + FRAME_OVERHEAD} bytes"
+    )
+
+
 def read_records(
-    fo: BinaryIO, *, compression: Compression | str | None = None, verify: bool = True
+    fo: BinaryIO,
+    *,
+    compression: Compression | str | None = None,
+    verify: bool = True,
+    max_record_size: int | None = None,
 ) -> Iterator[bytes]:
     """Yield the payload of each record in ``fo``, reading sequentially (pipes work).
 
@@ -254,5 +275,8 @@ def read_records(
     when the stream ends inside a record; both messages give the record's index and
     offset. See ``iter_frames`` for ``verify``.
     """
-    for record in iter_frames(fo, compression=compression, verify=verify):
+    frames = iter_frames(
+        fo, compression=compression, verify=verify, max_record_size=max_record_size
+    )
+    for record in frames:
         yield record.data
