@@ -22,7 +22,7 @@ import pytest
 import monogen
 from monogen.errors import CorruptRecordError, TruncatedRecordError
 from monogen.io import datafile, tfrecord
-from monogen.io.compression import GZIP_WBITS
+from monogen.io.deflate import GZIP_WBITS
 from monogen.io.limits import DEFAULT_MAX_RECORD_SIZE, record_size_limit
 
 SRC = str(Path(monogen.__file__).resolve().parents[1])
