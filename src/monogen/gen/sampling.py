@@ -195,7 +195,7 @@ class SparsePlan:
         if not self.specs:
             return RowFids(_NO_FIDS, np.zeros(rows + 1, dtype=np.int64))
         _present, counts = self._counts(rng, shape, drop_rate=0.0)
-        by_row = counts.T.ravel()
+        by_row = counts.T.ravel().astype(np.intp)  # np.repeat's own count type
         # Here a record holds 1.5 fids per slot on average out of 3 possible: drawing
         # only those and spreading the slot bits with np.repeat is the faster way.
         values = fids.random_hashes(rng, int(by_row.sum()))

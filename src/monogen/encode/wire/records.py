@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -315,8 +314,11 @@ class ExampleBatchEncoder(_RecordEncoder):
 
     def __init__(self, schema: Schema) -> None:
         super().__init__(schema)
-        self.names = _table([proto3_string(LIST_NAME, meta.name) for meta in schema.sparse])
-        self.ids = _table([proto3_int(LIST_ID, meta.slot) for meta in schema.sparse])
+        # per sparse feature, the bytes its NamedFeatureList has before and after its cells
+        self.list_ends = [
+            (proto3_string(LIST_NAME, meta.name), proto3_int(LIST_ID, meta.slot))
+            for meta in schema.sparse
+        ]
 
     def _sparse_specs(self) -> list[SparseSpec]:
         return [SparseSpec.example(meta) for meta in self.schema.sparse]
@@ -360,26 +362,19 @@ class ExampleBatchEncoder(_RecordEncoder):
         return [b"".join(parts)]
 
     def _sparse_lists(self, block: SparseBlock) -> bytes:
-        """Every sparse feature's NamedFeatureList: one row per feature."""
-        features = len(block.counts)
+        """Every sparse feature's NamedFeatureList: its cells compacted at once (one row
+        per feature), then each list's tag, length, name and id joined around them."""
         states = sparse_state(block, dropped_matters=True)
         cells = self.cells.rows(states, block.slots)
-        names, ids = self.names, self.ids
-        lists = Rows(features)
-        lists.const(tag(NAMED_FEATURE_LIST, LENGTH_DELIMITED))
-        lists.varint(names[2] + cells.lengths + ids[2])
-        lists.masked(*names)
-        lists.extend(cells)
-        lists.masked(*ids)
-        return lists.to_bytes()
-
-
-def _table(per_row: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Different bytes per row, left-aligned: data, mask, lengths."""
-    width = max((len(b) for b in per_row), default=0)
-    data = np.frombuffer(b"".join(b.ljust(width, b"\0") for b in per_row), dtype=np.uint8)
-    lengths = np.array([len(b) for b in per_row], dtype=np.int64)
-    return data.reshape(len(per_row), width), prefix_mask(lengths, width), lengths
+        blob = cells.to_bytes()
+        key = tag(NAMED_FEATURE_LIST, LENGTH_DELIMITED)
+        parts: list[bytes] = []
+        start = 0
+        for (name, ident), size in zip(self.list_ends, cells.lengths.tolist(), strict=True):
+            end = start + size
+            parts += (key, varint(len(name) + size + len(ident)), name, blob[start:end], ident)
+            start = end
+        return b"".join(parts)
 
 
 def _feature_list(name: str, features: Rows) -> bytes:
