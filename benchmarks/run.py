@@ -539,37 +539,60 @@ INSPECT_HEADER = (
 
 
 def scaling_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
-    """Records/s of one sharded data file with 1 .. all cores, and Dask's cost per shard."""
+    """Records/s of sharded data files with 1 .. all cores, and Dask's cost per shard."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    num_batch = max(
-        cfg["shards"], cfg["num_batch"] // QUICK_BATCHES if opts.quick else cfg["num_batch"]
-    )
-    rows = num_batch * cfg["batch_size"]
-    shards = ["--shards", str(cfg["shards"]), "--force"]
+    jobs_range = range(1, (cores or 1) + 1)
+    print(f"{cfg['title']}, --jobs 1 to {cores}; rows/s (rows of example_batch)")
+    print(f"  {'job':<48} {'wall s':>7} {'rows/s':>10} {'x jobs 1':>9} {'x orig':>7}  goal")
     with tempfile.TemporaryDirectory() as tmp:
-        argv = [*datafile_argv(cfg, num_batch, Path(tmp) / "out.bin"), *shards]
-        runs = {jobs: median_process([*argv, "--jobs", str(jobs)], opts.repeat)
-                for jobs in range(1, (cores or 1) + 1)}  # fmt: skip
-        base = rows / runs[1].wall
-        print(f"{cfg['title']}: {num_batch} batches x {cfg['batch_size']} = {rows:,} records")
-        print(f"  {'engine':<22} {'wall s':>7} {'records/s':>10} {'x jobs 1':>9}")
-        for jobs, run in runs.items():
-            rate = rows / run.wall
-            goal = cfg.get(f"target_speedup_{jobs}")
-            note = f"  goal >= {goal}x: {verdict(rate / base, goal)}" if goal else ""
-            label = f"--jobs {jobs}"
-            print(f"  {label:<22} {run.wall:>7.2f} {fmt(rate):>10} {rate / base:>8.2f}x{note}")
+        out = Path(tmp) / "out.bin"
+        for index, name in enumerate(cfg["configs"]):
+            job = load(CONFIGS / f"{name}.toml")
+            rows, argv = sharded_argv(job, cfg["shards"], out, quick=opts.quick)
+            runs = {jobs: median_process([*argv, "--jobs", str(jobs)], opts.repeat)
+                    for jobs in jobs_range}  # fmt: skip
+            for jobs, run in runs.items():
+                scaling, x_orig = (
+                    runs[1].wall / run.wall,
+                    rows / run.wall / job["original_records_per_s"],
+                )
+                goals = [
+                    f"{goal}x {verdict(value, goal)}"
+                    for goal, value in (
+                        (cfg.get(f"target_scaling_{jobs}") if index == 0 else None, scaling),
+                        (cfg.get(f"target_speedup_{jobs}"), x_orig),
+                    )
+                    if goal
+                ]
+                label = f"{job['title']}, {rows:,} rows, --jobs {jobs}"
+                print(
+                    f"  {label:<48} {run.wall:>7.2f} {fmt(rows / run.wall):>10} {scaling:>8.2f}x"
+                    f" {x_orig:>6.1f}x  {', '.join(goals) or '-'}"
+                )
+        job = load(CONFIGS / f"{cfg['configs'][0]}.toml")
+        rows, argv = sharded_argv(job, cfg["shards"], out, quick=opts.quick)
+        local = median_process([*argv, "--jobs", str(cores)], opts.repeat)
         dask = dask_run(argv, cores or 1, opts.repeat)
     if dask is None:
         print("  (dask.distributed not installed: no Dask figures)")
         return
-    local = runs[max(runs)]
     per_shard = (dask.wall - local.wall) / cfg["shards"] * 1000
-    label = f"dask, {cores} workers"
     print(
-        f"  {label:<22} {dask.wall:>7.2f} {fmt(rows / dask.wall):>10}"
-        f" {rows / dask.wall / base:>8.2f}x  vs --jobs {max(runs)}: {per_shard:+,.0f} ms per shard"
+        f"  {job['title']} on a Dask LocalCluster of {cores} worker processes:"
+        f" {dask.wall:.2f} s against {local.wall:.2f} s with --jobs {cores},"
+        f" {per_shard:+,.0f} ms per shard"
     )
+
+
+def sharded_argv(
+    job: dict[str, Any], shards: int, out: Path, *, quick: bool
+) -> tuple[int, list[str]]:
+    """Rows and command of a data-file job's larger size, cut into ``shards``."""
+    num_batch = max(job["num_batch"])
+    if quick:
+        num_batch = max(shards, num_batch // QUICK_BATCHES)
+    argv = [*datafile_argv(job, num_batch, out), "--shards", str(shards), "--force"]
+    return num_batch * job["batch_size"], argv
 
 
 def dask_run(argv: list[str], workers: int, repeat: int) -> ProcessRun | None:
