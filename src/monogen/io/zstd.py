@@ -193,7 +193,8 @@ def _check_frame_size(size: int, frame_at: int) -> None:
     if size > MAX_FRAME_BYTES:
         raise CorruptRecordError(
             f"zstd frame at compressed offset {frame_at} can hold more than the"
-            f" {MAX_FRAME_BYTES} bytes monogen decompresses at once"
+            f" {MAX_FRAME_BYTES} bytes monogen decompresses at once; decompress the"
+            " file first (zstd -dc) and read it uncompressed"
         )
 
 
