@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import routing, warmup_logs
 from warmup_models import ranking_model, signature_def
 
 from monogen.cli import cli
@@ -21,8 +20,7 @@ from monogen.gen.schema import default_schema
 from monogen.io import datafile
 from monogen.io.datafile import HeaderOptions
 from monogen.io.detect import parse_clean
-from monogen.io.tfrecord import read_records
-from monogen.proto import example_pb2, prediction_log_pb2, proto_parser_pb2, types_pb2
+from monogen.proto import example_pb2, proto_parser_pb2, types_pb2
 
 FIXED = ["--seed", "3", "--req-time", "1700000000"]
 SUMMARY = re.compile(
@@ -34,20 +32,6 @@ DEFAULT_NOTE = "no features given; using the built-in default schema"
 
 def run(*args: str, input: bytes | None = None) -> Result:
     return CliRunner().invoke(cli, ["warmup", *args], input=input)
-
-
-def logs_of(data: bytes) -> list[prediction_log_pb2.PredictionLog]:
-    return [prediction_log_pb2.PredictionLog.FromString(r) for r in read_records(io.BytesIO(data))]
-
-
-def routing(logs: list[prediction_log_pb2.PredictionLog]) -> list[tuple[str, list[str]]]:
-    return [
-        (
-            log.predict_log.request.model_spec.signature_name,
-            list(log.predict_log.request.output_filter),
-        )
-        for log in logs
-    ]
 
 
 def summary_of(result: Result) -> re.Match[str]:
@@ -76,7 +60,7 @@ def test_default_run(tmp_path: Path) -> None:
     assert match["requests"] == "15"
     assert match["target"] == str(target)
     assert match["facts"] == "64 Examples per request, 1 signature (serving_default)"
-    logs = logs_of(target.read_bytes())
+    logs = warmup_logs(target.read_bytes())
     assert len(logs) == 15
     for log in logs:
         request = log.predict_log.request
@@ -115,7 +99,7 @@ def test_signatures_and_heads(tmp_path: Path) -> None:
         "1 ExampleBatch of 100 rows per request, 3 signatures (b, a, serving_default), "
         "10 PredictionLogs with output-head copies"
     )
-    logs = logs_of(target.read_bytes())
+    logs = warmup_logs(target.read_bytes())
     assert routing(logs) == [
         ("b", []), ("a", []), ("serving_default", []), ("serving_default", ["ctr"]),
         ("serving_default", ["cvr"]),
@@ -133,7 +117,7 @@ def test_a_dense_label_is_left_out(tmp_path: Path) -> None:
     assert shown.stdout.count("label:") == 3
     result = run("--out", "-", "--sparse", "a", "--dense", "label:3", "--dense", "x:2", *FIXED)
     assert result.exit_code == 0, result.output
-    for log in logs_of(result.stdout_bytes):
+    for log in warmup_logs(result.stdout_bytes):
         for record in log.predict_log.request.inputs["examples"].string_val:
             example = example_pb2.Example.FromString(record)
             assert len(example.label) == 1
@@ -192,7 +176,7 @@ def test_existing_output_is_kept_unless_force(tmp_path: Path) -> None:
     assert target.read_bytes() == b"keep me"
     result = run("--out", str(target), "--force", *FIXED)
     assert result.exit_code == 0
-    assert len(logs_of(target.read_bytes())) == 15
+    assert len(warmup_logs(target.read_bytes())) == 15
 
 
 def test_a_failure_mid_write_leaves_no_file(
@@ -233,7 +217,7 @@ def test_saved_model_hand_built(tmp_path: Path) -> None:
         "100 Instances per request, 3 signatures (serving_default, alpha, ping), "
         "18 PredictionLogs with output-head copies"
     )
-    logs = logs_of(target.read_bytes())
+    logs = warmup_logs(target.read_bytes())
     assert routing(logs) == [
         ("serving_default", []), ("serving_default", ["ctr"]), ("serving_default", ["cvr"]),
         ("alpha", []), ("ping", []),
@@ -308,7 +292,7 @@ def test_from_datafile(tmp_path: Path, header: HeaderOptions, flags: list[str]) 
     match = summary_of(result)
     assert match["requests"] == "3"
     assert match["facts"] == "4 Instances per request, 2 signatures (a, serving_default)"
-    logs = logs_of(target.read_bytes())
+    logs = warmup_logs(target.read_bytes())
     assert routing(logs) == [("a", []), ("serving_default", []), ("a", [])]
     tensors = [list(log.predict_log.request.inputs["instances"].string_val) for log in logs]
     assert tensors == [payloads[0:4], payloads[4:8], payloads[8:10]]
@@ -324,7 +308,7 @@ def test_from_datafile_stops_after_max_records(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     tensors = [
         list(log.predict_log.request.inputs["examples"].string_val)
-        for log in logs_of(result.stdout_bytes)
+        for log in warmup_logs(result.stdout_bytes)
     ]
     assert tensors == [payloads[0:4], payloads[4:8]]
 
@@ -342,7 +326,7 @@ def test_from_datafile_example_batches(tmp_path: Path) -> None:
     )
     tensors = [
         list(log.predict_log.request.inputs["example_batch"].string_val)
-        for log in logs_of(result.stdout_bytes)
+        for log in warmup_logs(result.stdout_bytes)
     ]
     assert tensors == [[p] for p in payloads[:3]]
 
@@ -362,27 +346,9 @@ def test_from_datafile_of_the_wrong_type(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- with TensorFlow
 
 
-@pytest.fixture(scope="module")
-def tf_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
-    """A tiny TF SavedModel in a base dir: string input 'instances', outputs ctr and cvr."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    tf = pytest.importorskip("tensorflow")
-
-    class Ranker(tf.Module):  # type: ignore[name-defined]
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="instances")])
-        def serve(self, instances: Any) -> dict[str, Any]:
-            length = tf.cast(tf.strings.length(instances), tf.float32)
-            return {"ctr": length, "cvr": length + 1.0}
-
-    ranker = Ranker()
-    base = tmp_path_factory.mktemp("tf_base")
-    tf.saved_model.save(ranker, str(base / "1"), signatures={"serving_default": ranker.serve})
-    return tf, base
-
-
 @pytest.mark.tf
-def test_saved_model_exported_by_tensorflow(tf_model: tuple[Any, Path]) -> None:
-    tf, base = tf_model
+def test_saved_model_exported_by_tensorflow(tf: Any, ranker_model: Path) -> None:
+    base = ranker_model
     pytest.importorskip("tensorflow_serving")
     from tensorflow_serving.apis import prediction_log_pb2 as tf_prediction_log_pb2
 
@@ -414,7 +380,7 @@ def test_from_datafile_shorter_than_the_signatures(tmp_path: Path) -> None:
         "warning: the data file ran out after 2 requests; no request for signature serving_default"
         in result.stderr.splitlines()
     )
-    assert routing(logs_of((tmp_path / "w").read_bytes())) == [("a", []), ("b", [])]
+    assert routing(warmup_logs((tmp_path / "w").read_bytes())) == [("a", []), ("b", [])]
 
 
 def test_from_an_empty_datafile(tmp_path: Path) -> None:
@@ -453,7 +419,7 @@ def test_saved_model_default_signature_input_wins_without_variant(tmp_path: Path
     result = run("--saved-model", str(model), "--batch-size", "100", *FIXED)
     assert result.exit_code == 0, result.output
     assert f"model {model}: instance records into input 'instances'" in result.stderr
-    logs = logs_of((model / "assets.extra" / "tf_serving_warmup_requests").read_bytes())
+    logs = warmup_logs((model / "assets.extra" / "tf_serving_warmup_requests").read_bytes())
     assert {log.predict_log.request.model_spec.signature_name for log in logs} == {
         "serving_default"
     }
@@ -474,7 +440,7 @@ def test_datafile_then_warmup_with_no_other_flag(tmp_path: Path, variant: str) -
     result = run("--from-datafile", str(data), "--out", str(warm))
     assert result.exit_code == 0, result.output
     record_type = Variant.parse(variant)
-    logs = logs_of(warm.read_bytes())
+    logs = warmup_logs(warm.read_bytes())
     assert logs
     for log in logs:
         (name,) = log.predict_log.request.inputs
@@ -533,7 +499,7 @@ def test_datafile_compressed_from_stdin(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     sent = [list(log.predict_log.request.inputs["instances"].string_val)
-            for log in logs_of(result.stdout_bytes)]  # fmt: skip
+            for log in warmup_logs(result.stdout_bytes)]  # fmt: skip
     assert sent == [payloads[:3], payloads[3:]]
 
 

@@ -19,6 +19,7 @@ import pytest
 import snappy
 import zstandard
 from click.testing import CliRunner
+from conftest import PipeReader, read_everything
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,32 +35,6 @@ from monogen.io.compression import (
 from monogen.io.streams import peek, position, remaining
 
 DATA = b"".join(b"record %d;" % i for i in range(2000))
-
-
-class PipeReader:
-    """Non-seekable, at most ``chunk`` bytes per read."""
-
-    def __init__(self, data: bytes, chunk: int = 5) -> None:
-        self._data = data
-        self._pos = 0
-        self._chunk = chunk
-
-    def read(self, size: int = -1) -> bytes:
-        if size < 0:
-            size = len(self._data)
-        out = self._data[self._pos : self._pos + min(size, self._chunk)]
-        self._pos += len(out)
-        return out
-
-    def seekable(self) -> bool:
-        return False
-
-
-def read_everything(stream: object) -> bytes:
-    parts = []
-    while chunk := stream.read(1000):  # type: ignore[attr-defined]
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 # --------------------------------------------------------------------------- names

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import PipeReader
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,34 +51,8 @@ def u64(n: int) -> bytes:
     return struct.pack("<Q", n)
 
 
-class PipeReader:
-    """A non-seekable stream that hands out at most ``chunk`` bytes per read, like a pipe."""
-
-    def __init__(self, data: bytes, chunk: int = 3) -> None:
-        self._data = data
-        self._pos = 0
-        self._chunk = chunk
-
-    def read(self, size: int = -1) -> bytes:
-        if size < 0:
-            size = len(self._data)
-        size = min(size, self._chunk)
-        out = self._data[self._pos : self._pos + size]
-        self._pos += len(out)
-        return out
-
-    def seekable(self) -> bool:
-        return False
-
-    def seek(self, *args: object) -> int:
-        raise io.UnsupportedOperation("seek")
-
-    def tell(self) -> int:
-        raise io.UnsupportedOperation("tell")
-
-
 def read_all(data: bytes, options: HeaderOptions, *, pipe: bool = False) -> list[DataRecord]:
-    stream: PipeReader | io.BytesIO = PipeReader(data) if pipe else io.BytesIO(data)
+    stream: PipeReader | io.BytesIO = PipeReader(data, chunk=3) if pipe else io.BytesIO(data)
     return list(read(stream, header=options))
 
 

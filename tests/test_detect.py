@@ -12,6 +12,7 @@ import io
 import struct
 
 import pytest
+from conftest import PipeReader
 
 from monogen.gen.generator import Variant
 from monogen.io import detect
@@ -176,7 +177,7 @@ def test_a_first_record_larger_than_the_bound_grows_it() -> None:
     big.named_feature.add(name="blob").feature.bytes_value = b"x" * (2 * detect.DETECT_BYTES)
     payloads = [big.SerializeToString(), example(1)]
     data = framed(payloads, bytes(24))
-    found, _ = detect.detect_stream(_Pipe(data))
+    found, _ = detect.detect_stream(PipeReader(data, chunk=4096))
     assert (found.header, found.record_type) == (
         HeaderOptions(kafka_dump_prefix=True),
         Variant.EXAMPLE,
@@ -189,13 +190,13 @@ def test_the_bound_on_memory_is_kept() -> None:
     # detection looks at), then zeros: never a whole record
     data = bytes(8) + u64(64 << 20) + bytes(detect.DETECT_MAX_BYTES)
     with pytest.raises(DetectionError, match=f"in the first {detect.DETECT_MAX_BYTES} bytes"):
-        detect.detect_stream(_Pipe(data))
+        detect.detect_stream(PipeReader(data, chunk=4096))
 
 
 def test_compressed_input_is_detected_after_inflating() -> None:
     payloads = [example_batch(i) for i in range(5)]
     data = gzip.compress(framed(payloads, b""), mtime=0)
-    found, records = detect.read(_Pipe(data))
+    found, records = detect.read(PipeReader(data, chunk=4096))
     assert (found.header, found.record_type) == (
         HeaderOptions(sort_id=False),
         Variant.EXAMPLE_BATCH,
@@ -206,13 +207,3 @@ def test_compressed_input_is_detected_after_inflating() -> None:
 def test_empty_input_has_nothing_to_detect() -> None:
     found, records = detect.read(io.BytesIO(b""))
     assert found.records == 0 and list(records) == []
-
-
-class _Pipe:
-    """A non-seekable stream, as stdin or a pipe is, that gives short reads."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = io.BytesIO(data)
-
-    def read(self, size: int = -1, /) -> bytes:
-        return self._data.read(min(size, 4096) if size >= 0 else size)

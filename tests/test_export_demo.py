@@ -208,11 +208,6 @@ def test_importing_monogen_never_imports_tensorflow() -> None:
 
 
 @pytest.fixture(scope="module")
-def tf() -> Any:
-    return pytest.importorskip("tensorflow")
-
-
-@pytest.fixture(scope="module")
 def weights(tf: Any) -> DemoWeights:
     return train_demo(seed=0)
 

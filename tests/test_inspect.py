@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import PipeReader
 
 from monogen.gen.generator import RecordGenerator
 from monogen.gen.schema import default_schema
@@ -59,24 +60,6 @@ def v1(slot: int, h: int = 7) -> int:
 
 def v2(slot: int, h: int = 7) -> int:
     return (slot << 48) | h
-
-
-class PipeReader:
-    """A non-seekable stream that hands out at most ``chunk`` bytes per read, like a pipe."""
-
-    def __init__(self, data: bytes, chunk: int = 5) -> None:
-        self._data = data
-        self._pos = 0
-        self._chunk = chunk
-
-    def read(self, size: int = -1) -> bytes:
-        size = len(self._data) if size < 0 else size
-        out = self._data[self._pos : self._pos + min(size, self._chunk)]
-        self._pos += len(out)
-        return out
-
-    def seekable(self) -> bool:
-        return False
 
 
 def generated(variant: str, batches: int = 2, batch_size: int = 3) -> list[bytes]:

@@ -8,12 +8,12 @@ the tests marked ``tf`` use to read monogen's output.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import routing, warmup_logs
 from warmup_models import ranking_model, signature_def, write_saved_model
 
 from monogen.errors import (
@@ -28,7 +28,6 @@ from monogen.gen.generator import RecordGenerator
 from monogen.gen.schema import Schema, default_schema
 from monogen.io import datafile
 from monogen.io.datafile import DataRecord
-from monogen.io.tfrecord import read_records
 from monogen.proto import example_pb2, prediction_log_pb2, proto_parser_pb2, types_pb2
 from monogen.serving.savedmodel import read_signatures
 from monogen.serving.warmup import (
@@ -68,21 +67,6 @@ def _generator(variant: Variant | str, *, batch_size: int = 4, seed: int = SEED)
         drop_rate=0.5,
         req_time=REQ_TIME,
     )
-
-
-def _logs(data: bytes) -> list[prediction_log_pb2.PredictionLog]:
-    return [prediction_log_pb2.PredictionLog.FromString(r) for r in read_records(io.BytesIO(data))]
-
-
-def _routing(logs: Iterable[prediction_log_pb2.PredictionLog]) -> list[tuple[str, list[str]]]:
-    """(signature, output_filter) of each log, in file order."""
-    return [
-        (
-            log.predict_log.request.model_spec.signature_name,
-            list(log.predict_log.request.output_filter),
-        )
-        for log in logs
-    ]
 
 
 def _numbered(count: int) -> Iterator[list[bytes]]:
@@ -137,7 +121,7 @@ def test_plan_input_names(variant: str, input_name: str, per_request: int) -> No
 def test_signatures_cycle_in_the_given_order() -> None:
     plan = plan_requests(variant="example", signatures=["b", "a"], batch_size=10, max_records=70)
     logs = list(prediction_logs(plan, _numbered(100)))
-    assert [sig for sig, _ in _routing(logs)] == [
+    assert [sig for sig, _ in routing(logs)] == [
         "b", "a", "serving_default", "b", "a", "serving_default", "b",
     ]  # fmt: skip
     # Each request takes the next batch, in order.
@@ -160,7 +144,7 @@ def test_output_head_copies_follow_each_default_request() -> None:
     )
     assert (plan.requests, plan.copies, plan.total_logs) == (4, 4, 8)
     logs = list(prediction_logs(plan, _numbered(100)))
-    assert _routing(logs) == [
+    assert routing(logs) == [
         ("a", []),
         ("serving_default", []),
         ("serving_default", ["ctr"]),
@@ -248,7 +232,7 @@ def test_prediction_log_shape() -> None:
 def test_prediction_logs_stop_when_batches_run_out() -> None:
     plan = plan_requests(variant="example", signatures=["a"], batch_size=1, max_records=10)
     assert plan.requests == 10
-    assert [sig for sig, _ in _routing(prediction_logs(plan, _numbered(3)))] == [
+    assert [sig for sig, _ in routing(prediction_logs(plan, _numbered(3)))] == [
         "a", "serving_default", "a",
     ]  # fmt: skip
 
@@ -298,7 +282,7 @@ def test_write_warmup_round_trip(variant: Variant) -> None:
     plan = plan_requests(variant=variant, output_heads=["ctr", "cvr"], batch_size=4, max_records=9)
     buffer = io.BytesIO()
     summary = write_warmup(buffer, plan, _generator(variant).batches())
-    logs = _logs(buffer.getvalue())
+    logs = warmup_logs(buffer.getvalue())
     assert len(logs) == summary.logs == 6
     assert summary.requests == 2
     assert summary.records == 2 * plan.records_per_request
@@ -340,7 +324,7 @@ def test_write_warmup_file_keeps_existing_unless_forced(tmp_path: Path) -> None:
     assert target.read_bytes() == before
     write_warmup_file(target, plan, _generator("example", seed=1).batches(), force=True)
     assert target.read_bytes() != before
-    assert len(_logs(target.read_bytes())) == 2
+    assert len(warmup_logs(target.read_bytes())) == 2
 
 
 class _Interrupted(MonogenError):
@@ -388,7 +372,7 @@ def test_a_signature_without_inputs_gets_a_request_without_inputs(tmp_path: Path
     )
     logs = list(prediction_logs(plan, _numbered(100)))
     assert (
-        _routing(logs)
+        routing(logs)
         == [
             ("serving_default", []),
             ("serving_default", ["ctr"]),
@@ -490,12 +474,6 @@ def test_unsatisfiable_signature_is_refused_by_name(
 
 
 @pytest.fixture(scope="module")
-def tf() -> Any:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return pytest.importorskip("tensorflow")
-
-
-@pytest.fixture(scope="module")
 def serving_pb2() -> Any:
     pytest.importorskip("tensorflow_serving")
     from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
@@ -558,24 +536,9 @@ def test_tf_reads_monogen_warmup(
         assert expected.SerializeToString() == data
 
 
-@pytest.fixture(scope="module")
-def tf_model(tf: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny SavedModel: serving_default takes string 'instances' and has two outputs."""
-
-    class Ranker(tf.Module):  # type: ignore[name-defined]
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="instances")])
-        def serve(self, instances: Any) -> dict[str, Any]:
-            length = tf.cast(tf.strings.length(instances), tf.float32)
-            return {"ctr": length, "cvr": length * 2.0}
-
-    ranker = Ranker()
-    directory = tmp_path_factory.mktemp("tf_model") / "7"
-    tf.saved_model.save(ranker, str(directory), signatures={"serving_default": ranker.serve})
-    return directory
-
-
 @pytest.mark.tf
-def test_warmup_for_a_tf_saved_model(tf: Any, serving_pb2: Any, tf_model: Path) -> None:
+def test_warmup_for_a_tf_saved_model(tf: Any, serving_pb2: Any, ranker_model: Path) -> None:
+    tf_model = ranker_model / "1"
     _, tf_prediction_log_pb2 = serving_pb2
     plan = plan_requests(model=read_signatures(tf_model.parent), batch_size=16, max_records=64)
     assert plan.variant is Variant.INSTANCE
@@ -632,7 +595,7 @@ def test_gen_prediction_log() -> None:
 
     args = _parser_args(signature_name=["x"], output_heads=["h1", "h2"])
     logs = list(gen_prediction_log(args))
-    assert _routing(logs) == [
+    assert routing(logs) == [
         ("x", []), ("serving_default", []), ("serving_default", ["h1"]),
         ("serving_default", ["h2"]),
     ] * 2 + [("x", [])]  # fmt: skip
@@ -657,7 +620,7 @@ def test_gen_warmup_file(tmp_path: Path) -> None:
     )
     target = tmp_path / "model" / "assets.extra" / "tf_serving_warmup_requests"
     assert gen_warmup_file(str(target), 0.0, args=args) == str(target)
-    logs = _logs(target.read_bytes())
+    logs = warmup_logs(target.read_bytes())
     assert len(logs) == 5
     examples = [
         example_pb2.Example.FromString(record)
@@ -678,7 +641,7 @@ def test_gen_warmup_file(tmp_path: Path) -> None:
     # drop_rate 1.0 empties the optional feature 'b' (slot 2); 'a' is slot 1, always set.
     dropped = tmp_path / "dropped"
     gen_warmup_file(str(dropped), 1.0, args=args)
-    for log in _logs(dropped.read_bytes()):
+    for log in warmup_logs(dropped.read_bytes()):
         for record in log.predict_log.request.inputs["examples"].string_val:
             features = example_pb2.Example.FromString(record).named_feature
             assert len(features[0].feature.fid_v2_list.value) == 1

@@ -14,9 +14,9 @@ import tracemalloc
 
 import pytest
 import zstandard
+from conftest import PipeReader, damage, read_everything
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_compression import PipeReader, read_everything
 
 from monogen.errors import CorruptRecordError, TruncatedRecordError
 from monogen.io.compression import Compression, detect_compression, open_compressed_reader
@@ -257,20 +257,13 @@ def test_round_trip_at_any_frame_write_and_read_size(
     packed = written(data, frame_size=frame_size, piece=piece)
     assert zstandard_reads(packed) == data
     stream = open_compressed_reader(PipeReader(packed, chunk=read_size), Compression.ZSTD)
-    got = b""
-    while chunk := stream.read(read_size):
-        got += chunk
-    assert got == data
+    assert read_everything(stream, read_size) == data
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_damage_is_an_error_naming_an_offset_or_decodes(data: st.DataObject) -> None:
-    packed = bytearray(written(DATA[:3000], frame_size=500))
-    for _ in range(data.draw(st.integers(1, 4))):
-        packed[data.draw(st.integers(0, len(packed) - 1))] = data.draw(st.integers(0, 255))
-    cut = data.draw(st.integers(0, len(packed)))
     try:
-        read(bytes(packed[:cut]))
+        read(damage(data, written(DATA[:3000], frame_size=500)))
     except (CorruptRecordError, TruncatedRecordError) as exc:
         assert "compressed offset" in str(exc)
