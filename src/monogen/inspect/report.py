@@ -252,27 +252,21 @@ def _fatal(index: int, offset: int, message: str) -> _Item:
 def _datafile_items(src: BinarySource, label: str, header: HeaderOptions) -> Iterator[_Item]:
     """Data-file records as ``datafile.read`` frames them; a framing error ends the stream."""
     index = 0
-    records = datafile.read(src, header=header, compression=Compression.NONE)
-    while True:
-        try:
-            record = next(records)
-        except StopIteration:
-            return
-        except (CorruptRecordError, TruncatedRecordError) as exc:
-            yield _Item(index, -1, b"", None, None, Problem(str(exc), fatal=True))
-            return
-        problem = None
-        if not record.payload:
-            problem = Problem(
-                f"{label}: record {index} at offset {record.offset}: empty payload, which"
-                f" usually means the header options do not match the file"
-                f" (reading with header {header.describe()})",
-                fatal=False,
-            )
-        yield _Item(
-            index, record.offset, record.payload, record.data_source_key, record.pb_type, problem
-        )
-        index += 1
+    try:
+        for record in datafile.read(src, header=header, compression=Compression.NONE):
+            problem = None
+            if not record.payload:
+                problem = Problem(
+                    f"{label}: record {index} at offset {record.offset}: empty payload, which"
+                    f" usually means the header options do not match the file"
+                    f" (reading with header {header.describe()})",
+                    fatal=False,
+                )
+            key, pb_type = record.data_source_key, record.pb_type
+            yield _Item(index, record.offset, record.payload, key, pb_type, problem)
+            index += 1
+    except (CorruptRecordError, TruncatedRecordError) as exc:
+        yield _Item(index, -1, b"", None, None, Problem(str(exc), fatal=True))
 
 
 def inspect_stream(

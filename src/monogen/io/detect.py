@@ -99,18 +99,18 @@ def parse_clean(payload: bytes, message_class: type[Message]) -> Message:
     what gives the wrong type away. Deeper ones are accepted, because deployments
     extend LineId with their own fields.
     """
-    title = message_class.DESCRIPTOR.name
     try:
         message = message_class.FromString(payload)
     except DecodeError:
-        raise BadPayload(f"does not parse as {title}") from None
+        raise BadPayload(f"does not parse as {message_class.DESCRIPTOR.name}") from None
+    if not len(UnknownFieldSet(message)):  # the common case, without building a set
+        return message
     unknown = sorted(unknown_fields(message))
-    if unknown:
-        numbers = ", ".join(map(str, unknown))
-        plural = "s" if len(unknown) > 1 else ""
-        article = "an" if title[0] in "AEIOU" else "a"
-        raise BadPayload(f"not {article} {title}: unknown top-level field{plural} {numbers}")
-    return message
+    title = message_class.DESCRIPTOR.name
+    numbers = ", ".join(map(str, unknown))
+    plural = "s" if len(unknown) > 1 else ""
+    article = "an" if title[0] in "AEIOU" else "a"
+    raise BadPayload(f"not {article} {title}: unknown top-level field{plural} {numbers}")
 
 
 def unknown_fields(message: Message) -> set[int]:
