@@ -45,7 +45,7 @@ def test_every_option_has_its_variable_and_config_key(name: str, tmp_path: Path)
         key = _long(option)[2:].replace("-", "_")
         assert option.envvar == "MONOGEN_" + key.upper(), (name, key)
     # The config file's keys: each option's long name sets that option (and nothing else).
-    from monogen.cli.options import settings_of
+    from monogen.cli.settings import settings_of
 
     settings = settings_of(command)
     expected = {_long(o)[2:].replace("-", "_"): o.name for o in options if _long(o) != "--config"}

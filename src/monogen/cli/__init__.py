@@ -69,7 +69,7 @@ class MonogenGroup(click.Group):
     """
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        from monogen.cli.options import attach_settings
+        from monogen.cli.settings import attach_settings
 
         attach_settings(cmd)
         super().add_command(cmd, name)
@@ -88,7 +88,7 @@ class MonogenGroup(click.Group):
 
             raise foreign_option(self, exc) from None
         except click.BadParameter as exc:
-            from monogen.cli.options import name_the_source
+            from monogen.cli.settings import name_the_source
 
             name_the_source(exc)
             raise

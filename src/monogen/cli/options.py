@@ -1,9 +1,9 @@
-"""Options shared by several commands, each defined once as a decorator.
+"""Options shared by several commands, each defined once as a decorator, and the
+refusal of options a command cannot honour.
 
 Every option also reads an environment variable ``MONOGEN_<NAME>`` and a key of
-the ``--config`` TOML file, both derived from its long name (``attach_settings``);
-click applies the precedence flag > environment > config file (its
-``default_map``) > default.
+the ``--config`` TOML file, given to it when its command joins the group
+(``monogen.cli.settings``).
 """
 
 from __future__ import annotations
@@ -14,20 +14,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from monogen.config import Kind, Setting
 from monogen.formats import DEFAULT_BATCH_SIZE, VARIANT_CHOICES
 
 if TYPE_CHECKING:
     from monogen.io.datafile import HeaderOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
-ENV_PREFIX = "MONOGEN_"
-# click's exit status for a usage error; a bad config file is one.
-USAGE_EXIT = 2
-
-
-def env(name: str) -> str:
-    return ENV_PREFIX + name.upper()
 
 
 def compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -37,119 +29,6 @@ def compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
         return func
 
     return apply
-
-
-# --------------------------------------------------------------------------- settings
-#
-# Every option of every command gets its environment variable and config key from
-# its long name, when the command joins the ``monogen`` group (``attach_settings``):
-# ``--batch-size`` reads MONOGEN_BATCH_SIZE and the config key ``batch_size``. An
-# option added to any command is covered without naming it anywhere. The exceptions:
-# ``--config`` has a variable (MONOGEN_CONFIG) but no key, ``-h/--help`` has neither,
-# and positional arguments (files to read, fids to decode) are data, not settings.
-
-CONFIG = "config"
-# Where the context keeps the config file's path, for messages about its values.
-CONFIG_META = "monogen.config"
-
-
-def long_name(param: click.Parameter) -> str | None:
-    """``--batch-size`` -> ``batch_size``: the option's variable and config key, unprefixed."""
-    if not isinstance(param, click.Option):
-        return None
-    flag = next((o for o in param.opts if o.startswith("--")), None)
-    return flag[2:].replace("-", "_") if flag else None
-
-
-def _kind(option: click.Option) -> Kind:
-    if option.multiple:
-        return Kind.STRINGS
-    if option.is_flag or isinstance(option.type, click.types.BoolParamType):
-        return Kind.BOOL
-    if isinstance(option.type, click.types.IntParamType):
-        return Kind.INT
-    if isinstance(option.type, click.types.FloatParamType):
-        return Kind.NUMBER
-    return Kind.STRING
-
-
-def settings_of(command: click.Command) -> dict[str, Setting]:
-    """A command's config keys, each with the parameter it sets and the kind it takes."""
-    settings = {}
-    for param in command.params:
-        key = long_name(param)
-        if key is None or key == CONFIG or not isinstance(param, click.Option):
-            continue
-        is_path = isinstance(param.type, click.Path)
-        settings[key] = Setting(param.name or key, _kind(param), is_path=is_path)
-    return settings
-
-
-def attach_settings(command: click.Command) -> None:
-    """Give each option of ``command`` its MONOGEN_* variable, and the command ``--config``."""
-    for param in command.params:
-        key = long_name(param)
-        if key is not None:
-            param.envvar = env(key)
-    if not any(long_name(p) == CONFIG for p in command.params):
-        command.params.append(_config_param())
-
-
-def _config_param() -> click.Option:
-    return click.Option(
-        ["--config"],
-        type=click.Path(dir_okay=False),
-        envvar=env(CONFIG),
-        is_eager=True,
-        expose_value=False,
-        callback=_load_config,
-        help="TOML file of option defaults (flags and MONOGEN_* variables win over it).",
-    )
-
-
-def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    """Eager: turn the config file into click's default_map before other options are read."""
-    if value:
-        from monogen.cli import CliError
-        from monogen.config import load_config
-        from monogen.errors import ConfigError
-
-        command = ctx.info_name or ""
-        group = ctx.parent.command if ctx.parent else None
-        siblings = group.commands if isinstance(group, click.Group) else {}
-        settings = {name: settings_of(cmd) for name, cmd in siblings.items()}
-        settings[command] = settings_of(ctx.command)
-        try:
-            values = load_config(value, command=command, settings=settings)
-        except ConfigError as exc:
-            raise CliError(str(exc), USAGE_EXIT) from None
-        keys = {s.param: key for key, s in settings[command].items()}
-        params = {p.name: p for p in ctx.command.params}
-        for name, setting in values.items():
-            try:
-                params[name].type_cast_value(ctx, setting)
-            except click.BadParameter as exc:
-                raise CliError(
-                    f"config file {value}: key {keys[name]!r}: {exc.message}", USAGE_EXIT
-                ) from None
-        ctx.default_map = {**(ctx.default_map or {}), **values}
-        ctx.meta[CONFIG_META] = value
-    return value
-
-
-def name_the_source(exc: click.BadParameter) -> None:
-    """Say where a bad value came from when it was not typed: a variable or the config file."""
-    ctx, param = exc.ctx, exc.param
-    if ctx is None or not isinstance(param, click.Option) or param.name is None:
-        return
-    source = ctx.get_parameter_source(param.name)
-    origin = None
-    if source is click.core.ParameterSource.ENVIRONMENT:
-        origin = param.envvar
-    elif source is click.core.ParameterSource.DEFAULT_MAP:
-        origin = ctx.meta.get(CONFIG_META)
-    if origin:
-        exc.param_hint = f"{param.get_error_hint(ctx)} (from {origin})"
 
 
 def foreign_option(group: click.Group, exc: click.NoSuchOption) -> click.UsageError:
@@ -481,14 +360,12 @@ def shard_options(f: F) -> F:
         click.option(
             "--shards",
             type=click.IntRange(min=1),
-            envvar=env("shards"),
             help="Write N files NAME-00000-of-0000N.EXT (batches split in order; concatenated "
             "they are the one-file output) and NAME.manifest.json.",
         ),
         click.option(
             "--jobs",
             type=click.IntRange(min=1),
-            envvar=env("jobs"),
             help="Worker processes for --shards (default: the number of cores; 1: this process).",
         ),
         click.option(
@@ -496,13 +373,11 @@ def shard_options(f: F) -> F:
             type=click.Choice(ENGINES, case_sensitive=False),
             default="local",
             show_default=True,
-            envvar=env("engine"),
             help="Where --shards run: local processes, or an existing Dask cluster (--scheduler).",
         ),
         click.option(
             "--scheduler",
             metavar="ADDRESS",
-            envvar=env("scheduler"),
             help="Dask scheduler address for --engine dask, e.g. tcp://10.0.0.5:8786.",
         ),
     )(f)
