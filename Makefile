@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma := ,
 
-.PHONY: install test lint format protos bench clean
+.PHONY: install test lint format protos bench fuzz clean
 
 install: $(STAMP)
 
@@ -33,6 +33,14 @@ format: install
 
 protos: install
 	$(BIN)/python tools/gen_protos.py
+
+# The suite's fuzz test, much longer: 100k mutants of every file kind monogen reads
+# (tests/test_fuzz.py); prints the outcome counts. FUZZ_SEED picks another sequence.
+FUZZ_MUTANTS ?= 100000
+FUZZ_SEED ?= 20240917
+fuzz: install
+	MONOGEN_FUZZ_MUTANTS=$(FUZZ_MUTANTS) MONOGEN_FUZZ_SEED=$(FUZZ_SEED) \
+		$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py
 
 bench: install
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
