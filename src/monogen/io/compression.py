@@ -6,7 +6,7 @@ rather than record by record, so one codec layer serves the TFRecord and the
 data-file modules: the record code frames bytes, and this module squeezes or
 inflates the byte stream underneath. The codecs live in their own modules
 (``deflate``, ``hadoop_snappy``, ``zstd``); this one maps names to them, detects
-which one a stream uses, and opens streams (docs/formats.md, "Compression").
+which one a stream uses, and opens streams (docs/formats.md §6).
 
 Design points:
 

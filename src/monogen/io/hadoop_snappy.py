@@ -1,7 +1,7 @@
 """Snappy in Hadoop's block framing, the snappy that Monolith's data-file reader speaks.
 
 This is not the snappy "framing format" (no ``sNaPpY`` stream identifier, no CRCs);
-it is what Hadoop's ``BlockCompressorStream`` writes (docs/formats.md, "Compression")::
+it is what Hadoop's ``BlockCompressorStream`` writes (docs/formats.md §6)::
 
     file  := block*                      ends at a block boundary
     block := u32 BE  uncompressed bytes in the block

@@ -1,4 +1,4 @@
-"""zstd streams (RFC 8878), written and read one frame at a time.
+"""zstd streams (RFC 8878), written and read one frame at a time (docs/formats.md §6).
 
 A zstd stream is frames back to back; any decoder reads concatenated frames as one
 stream. cramjam compresses and decompresses whole frames only, so the writer cuts
