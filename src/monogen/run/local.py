@@ -93,7 +93,7 @@ class LocalEngine:
 
     def __init__(self, jobs: int) -> None:
         if jobs < 1:
-            raise ShardOptionsError(f"jobs must be >= 1, not {jobs}")
+            raise ShardOptionsError(f"{{jobs}} must be >= 1, not {jobs}", param="jobs")
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
         self._progress: Synchronized[int] | None = None

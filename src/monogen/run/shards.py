@@ -61,7 +61,9 @@ def split_batches(total_records: int, records_per_batch: int, shards: int) -> li
     ones; a shard may be empty when there are fewer batches than shards.
     """
     if not 1 <= shards <= MAX_SHARDS:
-        raise ShardOptionsError(f"shards must be within [1, {MAX_SHARDS}], not {shards}")
+        raise ShardOptionsError(
+            f"{{shards}} must be within [1, {MAX_SHARDS}], not {shards}", param="shards"
+        )
     batches = -(-total_records // records_per_batch)
     base, extra = divmod(batches, shards)
     spans, first = [], 0
