@@ -380,6 +380,8 @@ class _Cursor:
 
     def check_size(self, size: int, field: str) -> None:
         left = None if self._end is None else self._end - self.pos
+        if size <= self._limit and (left is None or size <= left):
+            return  # the common case, without building the message's place and hint
         check_length(
             size, limit=self._limit, left=left, where=self.where(), field=field, hint=self.hint()
         )
