@@ -13,6 +13,8 @@ Every job is a TOML file in ``benchmarks/configs/`` whose ``job`` names an entry
 - ``command``: a whole ``monogen`` command (``--help``, a default warmup file)
   against a wall-time limit.
 - ``framing``: monogen's TFRecord writer and reader, and TensorFlow's when installed.
+- ``durability``: one data file written through ``open_output`` with its fsyncs
+  (data, then directory, before the file appears) and without them.
 - ``inspect``: each data-file config's file written by a whole ``monogen datafile``
   process and verified by a whole ``monogen inspect`` process, MB/s side by side.
 - ``scaling``: one data file cut into ``--shards``, whole processes with ``--jobs``
@@ -248,11 +250,36 @@ def measure_codecs(cfg: dict[str, Any], spec: dict[str, Any], out: Path) -> Meas
     return Measurement(sum(map(len, drawn)), size, 0.0, extra=extra)
 
 
+def measure_durability(cfg: dict[str, Any], spec: dict[str, Any], out: Path) -> Measurement:
+    """One data file through ``open_output`` with and without its fsyncs (``extra``)."""
+    from monogen.io import datafile
+    from monogen.io.output import open_output
+
+    batches = build_generator(cfg, FAST, 0).batches()
+    num_batch = max(1, cfg["num_batch"] // QUICK_BATCHES) if spec["quick"] else cfg["num_batch"]
+    drawn = [next(batches) for _ in range(num_batch)]
+    extra: dict[str, float] = {}
+    size = 0
+    for sync in (False, True):
+
+        def write(_: int, sync: bool = sync) -> tuple[int, int]:
+            with open_output(out, sync=sync) as fo, datafile.DataFileWriter(fo) as writer:
+                for batch in drawn:
+                    writer.write_many(batch)
+                return writer.records_written, writer.bytes_written
+
+        written = best_of(spec["repeat"], write, out)
+        size = written.bytes
+        extra[f"sync_{sync}_s"] = written.seconds
+    return Measurement(sum(map(len, drawn)), size, 0.0, extra=extra)
+
+
 MEASURES: dict[str, Callable[[dict[str, Any], dict[str, Any], Path], Measurement]] = {
     "warmup": measure_warmup,
     "datafile": measure_datafile,
     "framing": measure_framing,
     "codecs": measure_codecs,
+    "durability": measure_durability,
 }
 
 
@@ -504,6 +531,18 @@ def codecs_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
         )
 
 
+def durability_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
+    """What fsyncing data and directory before the file appears costs a whole write."""
+    result = measure(path, repeat=opts.repeat, quick=opts.quick)
+    extra = result.extra or {}
+    plain, synced = extra["sync_False_s"], extra["sync_True_s"]
+    size = result.bytes / MB
+    print(
+        f"  {cfg['title']}: {size:,.1f} MB, {size / plain:,.0f} MB/s without fsync,"
+        f" {size / synced:,.0f} MB/s with it: {synced / plain - 1:+.1%}"
+    )
+
+
 def inspect_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
     """Whole ``monogen datafile`` and ``monogen inspect`` processes on the same file."""
     num_batch = cfg["num_batch"] // QUICK_BATCHES if opts.quick else cfg["num_batch"]
@@ -625,6 +664,7 @@ JOBS: dict[str, Job] = {
     "command": Job(command_job, "Whole commands"),
     "framing": Job(framing_job, "Framing"),
     "codecs": Job(codecs_job, "Compression (best of the timed runs, uncompressed MB/s)"),
+    "durability": Job(durability_job, "fsync before the output appears (best of the timed runs)"),
     "inspect": Job(inspect_job, "inspect beside the writer (medians)", INSPECT_HEADER),
     "scaling": Job(scaling_job, "Shards over cores and over Dask (whole processes, medians)"),
 }
