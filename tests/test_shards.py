@@ -63,8 +63,17 @@ def test_split_batches_is_contiguous_and_even() -> None:
     assert [s.records for s in spans] == [192, 192, 192, 64 + 5]
     assert split_batches(3, 1, 5) == [Span(0, 1, 1), Span(1, 1, 1), Span(2, 1, 1),
                                       Span(3, 0, 0), Span(3, 0, 0)]  # fmt: skip
-    with pytest.raises(ShardOptionsError, match="shards must be within"):
+    with pytest.raises(ShardOptionsError, match=r"^shards must be within \[1, 99999\], not 0$"):
         split_batches(3, 1, 0)
+
+
+def test_too_many_shards_names_the_flag(tmp_path: Path) -> None:
+    result = invoke(*DATAFILE, "--shards", "100000", "-o", str(tmp_path / "t.bin"))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: --shards must be within [1, 99999], not 100000"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
