@@ -367,3 +367,18 @@ def test_damaged_deflate_is_an_error_naming_an_offset_or_decodes(
         read_everything(open_compressed_reader(io.BytesIO(bytes(packed[:cut])), codec))
     except (CorruptRecordError, TruncatedRecordError) as exc:
         assert "compressed offset" in str(exc)
+
+
+@pytest.mark.parametrize("codec", ["snappy", "zstd"])
+def test_monoliths_reader_module_reads_snappy_and_zstd(tmp_path: Path, codec: str) -> None:
+    """The library's drop-in for Monolith's PBReader detects the codec like every reader."""
+    from monogen.compat.warmup_data_gen import PBReader
+
+    packed = cli_datafile(
+        tmp_path, "d.bin", "--num-batch", "3", "--batch-size", "4", "--compression", codec
+    )
+    plain = cli_datafile(tmp_path, "plain.bin", "--num-batch", "3", "--batch-size", "4")
+    with plain.open("rb") as fo:
+        expected = [record.payload for record in datafile.read(fo)]
+    reader = PBReader(packed, batch_size=4, has_sort_id=True)
+    assert [payload for batch in reader.batches() for payload in batch] == expected

@@ -140,7 +140,7 @@ class Codec(NamedTuple):
 
     encoder: Callable[[BinarySink], Encoder]
     decode: Callable[[BinarySource], Iterator[bytes]]
-    head_ok: Callable[[bytes], bool]  # the first bytes, magic already matched, decode
+    head_ok: Callable[[bytes], bool]  # whether a stream starting with these bytes decodes
 
 
 CODECS: dict[Compression, Codec] = {
@@ -188,8 +188,8 @@ def detect_compression(fo: BinarySource) -> CompressedStream:
     Otherwise gzip, zlib or zstd when the stream starts with their magic bytes *and*
     its first bytes decode; Hadoop snappy when its first block's lengths are sane
     and its first chunk decompresses (``hadoop_snappy.looks_like_first_block``);
-    else uncompressed. ``fo`` itself must
-    not be read afterwards: read ``CompressedStream.stream``.
+    else uncompressed (docs/formats.md §6 has the details). ``fo`` itself must not be
+    read afterwards: read ``CompressedStream.stream``.
     """
     head, stream = peek(fo, SNIFF_SIZE)
     name = getattr(fo, "name", None)
@@ -205,7 +205,7 @@ def detect_compression(fo: BinarySource) -> CompressedStream:
         block = head
         if chunk_end > len(head):  # bounded: first_chunk_end checked the chunk length
             block, stream = peek(stream, chunk_end)
-        if hadoop_snappy.looks_like_first_block(block):
+        if CODECS[Compression.SNAPPY].head_ok(block):
             return CompressedStream(Compression.SNAPPY, stream, head)
         return CompressedStream(Compression.NONE, stream, head, looks_like=Compression.SNAPPY)
     return CompressedStream(Compression.NONE, stream, head)
