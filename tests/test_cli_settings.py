@@ -197,3 +197,84 @@ def test_a_top_level_key_of_another_kind_elsewhere_is_left_to_that_command(
     refused = run(runner, "replay", "--config", str(table), "--saved-model", str(missing))
     assert refused.exit_code == 2
     assert "[replay] key 'warmup' must be a string, found true (a boolean)" in refused.stderr
+
+
+# --- every option really reads its variable and its config key ------------------------------
+
+# Values to try for an option, by the kind of value it takes; the first one its type and
+# callback accept is used (a feature spec, a slot range, a name...).
+_TRIES = {
+    "BOOL": ["1"],
+    "INT": ["1", "2"],
+    "NUMBER": ["0.5"],
+    "STRING": ["1", "x:1", "uid", "f", "d"],
+    "STRINGS": ["1", "x:1", "uid", "f", "d"],
+}
+# Made in the working directory: a file and a directory for options that must exist.
+_FILE, _DIR = "f", "d"
+
+
+def _required(command: click.Command, tested: str) -> list[str]:
+    """Values for the command's required parameters other than ``tested``."""
+    args: list[str] = []
+    for param in command.params:
+        if not param.required or param.name == tested:
+            continue
+        if isinstance(param, click.Option):
+            args += [param.opts[0], _DIR]
+        else:
+            args.append(_FILE)
+    return args
+
+
+def _parsed(
+    name: str, args: list[str], monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> click.Context | None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    try:
+        with cli.make_context("monogen", [name]) as parent:
+            return cli.commands[name].make_context(name, list(args), parent=parent)
+    except click.UsageError:
+        return None
+    finally:
+        for key in env:
+            monkeypatch.delenv(key)
+
+
+def _choices(option: click.Option, kind: str) -> list[str]:
+    if isinstance(option.type, click.Choice):
+        return [str(c) for c in option.type.choices]
+    return _TRIES[kind]
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_option_reads_its_variable_and_its_config_key(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monogen.cli.settings import settings_of
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / _FILE).write_text("")
+    (tmp_path / _DIR).mkdir()
+    command = cli.commands[name]
+    options = {o.name: o for o in _options(command)}
+    for key, setting in settings_of(command).items():
+        option = options[setting.param]
+        variable = "MONOGEN_" + key.upper()
+        base = _required(command, setting.param)
+        for value in _choices(option, setting.kind.name):
+            ctx = _parsed(name, base, monkeypatch, {variable: value})
+            if ctx is not None:
+                break
+        assert ctx is not None, f"{name}: no value of {variable} was accepted"
+        source = ctx.get_parameter_source(setting.param)
+        assert source is click.core.ParameterSource.ENVIRONMENT, (name, variable)
+        # the same value from a config file, written as TOML of the option's kind
+        toml = {"BOOL": "true", "INT": value, "NUMBER": value}.get(setting.kind.name)
+        config = tmp_path / "c.toml"
+        config.write_text(f"[{name}]\n{key} = {toml or json.dumps(value)}\n")
+        ctx = _parsed(name, [*base, "--config", str(config)], monkeypatch, {})
+        assert ctx is not None, f"{name}: config key {key} = {value} was refused"
+        source = ctx.get_parameter_source(setting.param)
+        assert source is click.core.ParameterSource.DEFAULT_MAP, (name, key)
