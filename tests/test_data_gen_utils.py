@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from monogen.compat import data_gen_utils as dgu
-from monogen.errors import SlotError
+from monogen.errors import SlotError, WarmupError
 from monogen.proto import example_pb2, feature_pb2, line_id_pb2
 
 
@@ -221,3 +221,11 @@ def test_parser_args_with_only_a_feature_list_generates_every_feature(tmp_path: 
         str(warmup), args=dataclasses.replace(args, variant_type="instance", batch_size=10)
     )
     assert written == str(warmup) and warmup.stat().st_size > 0
+
+
+def test_library_errors_name_parameters_not_flags() -> None:
+    with pytest.raises(WarmupError) as info:
+        list(dgu.gen_prediction_log(dgu.ParserArgs(batch_size=2000, variant_type="example")))
+    message = str(info.value)
+    assert message.startswith("batch_size 2000 must be less than max_records 1000")
+    assert "--" not in message
