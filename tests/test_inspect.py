@@ -586,3 +586,14 @@ def test_statistics_sample_is_fixed_and_every_record_is_verified() -> None:
     assert second.sample == sample and second.stats.rows == first.stats.rows
     small = inspect_bytes(sort_id_file(payloads[:10]))
     assert small.sample.complete and small.stats.rows == 10
+
+
+def test_a_pipe_that_fails_detection_is_read_from_its_first_byte() -> None:
+    """Detection peeks at a pipe; when no reading fits, the given header must still read
+    the stream from the start (not from where detection stopped)."""
+    data = u64(0) + u64(2**30) + bytes(64)
+    report = inspect_stream(PipeReader(data), label="p", header=SORT_ID, record_type="example")
+    assert [p.message for p in report.problems] == [
+        "p: record 0 at offset 0: payload length 1073741824 is over max_record_size"
+        " (134217728 bytes) (reading with header sort_id)"
+    ]

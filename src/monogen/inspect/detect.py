@@ -145,7 +145,7 @@ def detect_datafile(
     try:
         detection, plain = detect_stream(plain, record_type=record_type, label=where)
     except DetectionError as exc:
-        return _closest(plain, exc, header, record_type)
+        return _closest(exc.stream or plain, exc, header, record_type)
     if header is None:
         return _detected(plain, detection)
     fitting = _fitting_with(detection, header)

@@ -83,12 +83,14 @@ class DetectionError(CorruptRecordError):
 
     ``furthest`` is the reading that got furthest before failing (None when no
     reading could be judged), for a caller that wants to show what it makes of the
-    data anyway.
+    data anyway. ``stream`` (set by ``detect_stream``) still yields every byte of the
+    input: detection has peeked at it, so the stream passed in may not.
     """
 
     def __init__(self, message: str, furthest: Reading | None = None) -> None:
         super().__init__(message)
         self.furthest = furthest
+        self.stream: BinarySource | None = None
 
 
 def parse_clean(payload: bytes, message_class: type[Message]) -> Message:
@@ -340,16 +342,20 @@ def detect_stream(
         data, src = peek(src, size)
         complete = len(data) < size
         try:
-            return detect(
-                data, complete=complete, header=header, record_type=chosen, label=label
-            ), src
-        except _NeedMore:
-            if size >= DETECT_MAX_BYTES:
-                raise DetectionError(
-                    f"{label}: no header layout frames a whole record in the first"
-                    f" {size} bytes; give the header layout and record type"
-                ) from None
-            size *= _GROWTH
+            try:
+                return detect(
+                    data, complete=complete, header=header, record_type=chosen, label=label
+                ), src
+            except _NeedMore:
+                if size >= DETECT_MAX_BYTES:
+                    raise DetectionError(
+                        f"{label}: no header layout frames a whole record in the first"
+                        f" {size} bytes; give the header layout and record type"
+                    ) from None
+        except DetectionError as exc:
+            exc.stream = src
+            raise
+        size *= _GROWTH
 
 
 class DetectedRecords(NamedTuple):
