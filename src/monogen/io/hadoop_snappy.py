@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import cramjam
 
 from monogen.errors import CorruptRecordError, TruncatedRecordError
-from monogen.io.streams import BinarySink, BinarySource, read_exact
+from monogen.io.streams import BinarySink, BinarySource, drain_whole, read_exact
 
 U32_BE = struct.Struct(">I")
 LENGTH_SIZE = U32_BE.size  # 4
@@ -63,16 +63,8 @@ class SnappyBlockWriter:
         self._out = bytearray(BLOCK_HEADER.size + max_compressed_length(block_size))
 
     def write(self, data: bytes, /) -> int:
-        pending = self._pending
-        pending += data
-        size = self._block_size
-        if len(pending) >= size:
-            start = 0
-            with memoryview(pending) as view:
-                while len(pending) - start >= size:
-                    self._write_block(view[start : start + size])
-                    start += size
-            del pending[:start]
+        self._pending += data
+        drain_whole(self._pending, self._block_size, self._write_block)
         return len(data)
 
     def finish(self) -> None:

@@ -46,6 +46,22 @@ def read_exact(read: Callable[[int], bytes | None], size: int) -> bytes:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
+def drain_whole(pending: bytearray, size: int, emit: Callable[[memoryview], object]) -> None:
+    """Hand ``emit`` every whole ``size``-byte piece at the front of ``pending``, then drop them.
+
+    Block and frame writers buffer what they are given and compress fixed-size
+    pieces; the remainder stays in ``pending`` for the next write or the finish.
+    """
+    if len(pending) < size:
+        return
+    start = 0
+    with memoryview(pending) as view:
+        while len(pending) - start >= size:
+            emit(view[start : start + size])
+            start += size
+    del pending[:start]
+
+
 def position(fo: object) -> int | None:
     """Where ``fo`` is now, if it can seek back there; None for pipes and the like."""
     seekable, tell = getattr(fo, "seekable", None), getattr(fo, "tell", None)

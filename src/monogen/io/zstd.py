@@ -30,7 +30,13 @@ from collections.abc import Iterator
 import cramjam
 
 from monogen.errors import CorruptRecordError, TruncatedRecordError
-from monogen.io.streams import READ_CHUNK, BinarySink, BinarySource, read_exact
+from monogen.io.streams import (
+    READ_CHUNK,
+    BinarySink,
+    BinarySource,
+    drain_whole,
+    read_exact,
+)
 
 MAGIC = bytes.fromhex("28b52ffd")
 SKIPPABLE_MAGIC_BASE = 0x184D2A50  # the low four bits are free
@@ -80,16 +86,8 @@ class ZstdFrameWriter:
         self._frames = 0
 
     def write(self, data: bytes, /) -> int:
-        pending = self._pending
-        pending += data
-        size = self._frame_size
-        if len(pending) >= size:
-            start = 0
-            with memoryview(pending) as view:
-                while len(pending) - start >= size:
-                    self._write_frame(view[start : start + size])
-                    start += size
-            del pending[:start]
+        self._pending += data
+        drain_whole(self._pending, self._frame_size, self._write_frame)
         return len(data)
 
     def finish(self) -> None:
