@@ -145,8 +145,6 @@ def warmup_cmd(
       monogen warmup --from-datafile train.bin --out w.tfrecord
       monogen warmup --from-requests recorded/ --saved-model /models/ranker
     """
-    from monogen.io.output import refuse_existing
-    from monogen.serving.savedmodel import read_signatures
     from monogen.serving.warmup import datafile_batches, plan_requests, write_warmup_file
 
     if from_requests is not None:
@@ -167,13 +165,7 @@ def warmup_cmd(
     args = SchemaArgs.pop(kwargs)
     if from_datafile is not None:
         _refuse_unused(ctx, SCHEMA_OPTIONS.__contains__, "--from-datafile")
-    if out is None and saved_model is None:
-        raise click.UsageError(NO_TARGET)
-    reporter = start(quiet=quiet)
-    model = read_signatures(saved_model) if saved_model else None
-    target = _target(out, model)
-    refuse_binary_to_terminal(target)
-    refuse_existing(target, force=force)
+    reporter, model, target = _start(out, saved_model, force=force, quiet=quiet)
     with contextlib.ExitStack() as stack:
         records = None
         if from_datafile is not None:
@@ -254,17 +246,10 @@ def _warmup_from_requests(
     quiet: bool,
 ) -> None:
     """Write a warmup file of the recorded requests at ``path``."""
-    from monogen.io.output import open_output, refuse_existing
+    from monogen.io.output import open_output
     from monogen.serving.recorded import read_requests, write_recorded_warmup
-    from monogen.serving.savedmodel import read_signatures
 
-    if out is None and saved_model is None:
-        raise click.UsageError(NO_TARGET)
-    reporter = start(quiet=quiet)
-    model = read_signatures(saved_model) if saved_model else None
-    target = _target(out, model)
-    refuse_binary_to_terminal(target)
-    refuse_existing(target, force=force)
+    reporter, model, target = _start(out, saved_model, force=force, quiet=quiet)
     requests = read_requests(path)
     with (
         reporter.progress("warmup", None) as advance,
@@ -292,6 +277,27 @@ def _warmup_from_requests(
         human_bytes(summary.bytes),
         reporter.seconds(),
     )
+
+
+def _start(
+    out: str | None, saved_model: str | None, *, force: bool, quiet: bool
+) -> tuple[Reporter, ModelSignatures | None, str]:
+    """The checks before any work: the reporter, the model if given, and a target to write.
+
+    The target is --out, else the SavedModel's warmup file; it must be writable
+    (not a terminal, not an existing file without --force).
+    """
+    from monogen.io.output import refuse_existing
+    from monogen.serving.savedmodel import read_signatures
+
+    if out is None and saved_model is None:
+        raise click.UsageError(NO_TARGET)
+    reporter = start(quiet=quiet)
+    model = read_signatures(saved_model) if saved_model else None
+    target = _target(out, model)
+    refuse_binary_to_terminal(target)
+    refuse_existing(target, force=force)
+    return reporter, model, target
 
 
 def _target(out: str | None, model: ModelSignatures | None) -> str:
