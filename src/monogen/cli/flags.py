@@ -16,6 +16,7 @@ from monogen.errors import MonogenError
 
 if TYPE_CHECKING:
     from monogen.io.datafile import HeaderOptions
+    from monogen.io.detect import Detection
 
 
 def flag_for(param: str, command: click.Command | None) -> str:
@@ -44,3 +45,8 @@ def header_flags(options: HeaderOptions) -> str:
     if options.kafka_dump_prefix:
         return "--kafka-dump-prefix"
     return "--sort-id"
+
+
+def pin_flags(detection: Detection) -> str:
+    """``--sort-id or --lagrangex``: the flags that pin each header layout a reading fits."""
+    return " or ".join(header_flags(h) for h in (detection.header, *detection.other_headers))

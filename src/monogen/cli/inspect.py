@@ -298,7 +298,7 @@ def _facts(report: Report) -> list[tuple[str, str]]:
 
 def _detection(detection: Detection) -> str:
     """What the data file's reading rests on; when ambiguous, the others and how to pin one."""
-    from monogen.cli.flags import header_flags
+    from monogen.cli.flags import pin_flags
 
     where = "whole input" if detection.whole else f"first {human_bytes(detection.examined)}"
     text = f"on the {where} ({counted(detection.records, 'record')})"
@@ -308,8 +308,7 @@ def _detection(detection: Detection) -> str:
         f"header {r.header.describe()} ({counted(r.records, r.record_type.record_name)})"
         for r in detection.others
     )
-    pins = " or ".join(header_flags(h) for h in (detection.header, *detection.other_headers))
-    return f"{text}; ambiguous: also reads as {others}; pin it with {pins}"
+    return f"{text}; ambiguous: also reads as {others}; pin it with {pin_flags(detection)}"
 
 
 def _counts(counter: Counter[Any], unit: str = "", fmt: Any = str, limit: int = 8) -> str:

@@ -374,12 +374,11 @@ def _datafile_variant(
 
 def _detection_note(path: str, detection: Detection) -> str:
     """How the data file is read; when ambiguous, how to pin the reading."""
-    from monogen.cli.flags import header_flags
+    from monogen.cli.flags import pin_flags
 
     text = f"reading {_input_label(path)}: {detection.describe()}"
     if detection.other_headers:
-        pins = " or ".join(header_flags(h) for h in (detection.header, *detection.other_headers))
-        text += f"; pin it with {pins}"
+        text += f"; pin it with {pin_flags(detection)}"
     if detection.other_types:
         text += "; pass --variant to choose the record type"
     return text
