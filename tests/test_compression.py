@@ -382,3 +382,15 @@ def test_monoliths_reader_module_reads_snappy_and_zstd(tmp_path: Path, codec: st
         expected = [record.payload for record in datafile.read(fo)]
     reader = PBReader(packed, batch_size=4, has_sort_id=True)
     assert [payload for batch in reader.batches() for payload in batch] == expected
+
+
+@pytest.mark.parametrize("codec", ["snappy", Compression.ZSTD])
+def test_tfrecord_writer_takes_only_tensorflows_compressions(codec: str | Compression) -> None:
+    from monogen.io.tfrecord import TFRecordWriter
+
+    name = Compression.parse(codec).value
+    with pytest.raises(CompressionError) as caught:
+        TFRecordWriter(io.BytesIO(), compression=codec)
+    assert str(caught.value) == (
+        f"compression {name!r} does not apply here; expected one of: none, gzip, zlib"
+    )

@@ -69,7 +69,7 @@ def test_hand_made_frames(frame: bytes, content: bytes) -> None:
 
 def test_empty_input_is_one_empty_frame() -> None:
     packed = written(b"")
-    assert packed[:4] == bytes.fromhex("28b52ffd")
+    assert packed == EMPTY_FRAME
     assert zstandard_reads(packed) == b""
     assert read(packed) == b""
     assert read(b"") == b""
