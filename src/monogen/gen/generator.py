@@ -42,6 +42,7 @@ from monogen.formats import Variant as Variant
 from monogen.gen.sampling import (
     BatchDraw,
     LineIdPlan,
+    agree_line_ids,
     SparsePlan,
     SparseSpec,
     draw_dense,
@@ -192,7 +193,12 @@ class RecordGenerator:
         schema = self.schema
         if self.variant is Variant.INSTANCE:
             return (
-                SparsePlan([SparseSpec.fidv1(slot) for slot in schema.fidv1_slots]),
+                SparsePlan(
+                    [
+                        SparseSpec.fidv1(slot, gen)
+                        for slot, gen in itertools.zip_longest(schema.fidv1_slots, schema.fidv1_gen)
+                    ]
+                ),
                 SparsePlan([SparseSpec.instance_column(m) for m in schema.instance_columns]),
             )
         return SparsePlan([]), SparsePlan([SparseSpec.example(m) for m in schema.sparse])
@@ -208,10 +214,16 @@ class RecordGenerator:
         sparse = self._sparse_plan.draw(rng, n, drop_rate=self.drop_rate)
         dense = tuple(draw_dense(rng, meta, n) for meta in schema.dense)
         labels = self._draw_labels(rng, n)
-        return BatchDraw(n, sparse, fidv1, dense, labels, self._line_id.draw(rng, n))
+        line_ids = self._line_id.draw(rng, n)
+        agree_line_ids(line_ids, self._sparse_plan.specs, sparse)
+        return BatchDraw(n, sparse, fidv1, dense, labels, line_ids)
 
     def _draw_labels(self, rng: np.random.Generator, n: int) -> np.ndarray:
         shape = self.schema.label_shape
+        rates = self.schema.positive_rate
+        if rates is not None:
+            drawn = rng.random((n, shape or 1)) < np.asarray(rates, dtype=np.float64)
+            return drawn.astype(np.float32)
         if self.variant is Variant.EXAMPLE_BATCH and shape is None:
             return (np.arange(n, dtype=np.float32) % 2).reshape(n, 1)
         return rng.integers(0, 2, size=(n, shape or 1)).astype(np.float32)

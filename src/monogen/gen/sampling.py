@@ -20,6 +20,13 @@ import numpy as np
 from google.protobuf.descriptor import FieldDescriptor
 
 from monogen.gen import fids
+from monogen.gen.distributions import (
+    draw_lengths,
+    draw_ranks,
+    draw_values,
+    feature_key,
+    rank_hashes,
+)
 from monogen.gen.schema import (
     ITEM_ID_SLOT,
     SINGLE_FID_SLOTS,
@@ -29,6 +36,7 @@ from monogen.gen.schema import (
     FeatureMeta,
     line_id_field,
 )
+from monogen.gen.spec import DenseGen, SparseGen
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +49,11 @@ MAX_FIDV1_FIDS = 3
 STAY_TIME_SCALE = 1000.0
 DEFAULT_STRING = "hello world"
 DENSE_DTYPES = frozenset({DType.FLOAT32, DType.FLOAT64, DType.INT64})
+_NUMPY_DTYPES: dict[DType, type] = {
+    DType.FLOAT32: np.float32,
+    DType.FLOAT64: np.float64,
+    DType.INT64: np.int64,
+}
 
 
 class SparseKind(IntEnum):
@@ -63,19 +76,27 @@ _MAX_FIDS = {
 
 @dataclass(frozen=True)
 class SparseSpec:
-    """One sparse feature as the sampler sees it: where its fids go and how many it gets."""
+    """One sparse feature as the sampler sees it: where its fids go and how many it gets.
+
+    ``gen`` (a generation spec) overrides the kind's rule for whatever it sets: the
+    fill rate, the ids per row, the ids themselves; ``name`` keys its ranked ids.
+    """
 
     slot: int
     kind: SparseKind
     layout: fids.FidVersion = fids.V2
+    gen: SparseGen | None = None
+    name: str = ""
 
     @classmethod
     def example(cls, meta: FeatureMeta) -> SparseSpec:
         """An Example / ExampleBatch feature (fid v2 in ``fid_v2_list``)."""
         slot = meta.slot or 0
         if meta.is_sequence:
-            return cls(slot, SparseKind.SEQUENCE)
-        return cls(slot, SparseKind.ONE if slot in SINGLE_FID_SLOTS else SparseKind.DROPPABLE)
+            kind = SparseKind.SEQUENCE
+        else:
+            kind = SparseKind.ONE if slot in SINGLE_FID_SLOTS else SparseKind.DROPPABLE
+        return cls(slot, kind, gen=_sparse_gen(meta), name=meta.name)
 
     @classmethod
     def instance_column(cls, meta: FeatureMeta) -> SparseSpec:
@@ -86,18 +107,30 @@ class SparseSpec:
         """
         slot = meta.slot or 0
         if meta.has_sequence_name or "-" in meta.name:
-            return cls(slot, SparseKind.SEQUENCE)
-        return cls(slot, SparseKind.ONE if slot in SINGLE_FID_SLOTS else SparseKind.DROPPABLE)
+            kind = SparseKind.SEQUENCE
+        else:
+            kind = SparseKind.ONE if slot in SINGLE_FID_SLOTS else SparseKind.DROPPABLE
+        return cls(slot, kind, gen=_sparse_gen(meta), name=meta.name)
 
     @classmethod
-    def fidv1(cls, slot: int) -> SparseSpec:
+    def fidv1(cls, slot: int, gen: SparseGen | None = None) -> SparseSpec:
         kind = SparseKind.ONE if slot in SINGLE_FID_SLOTS else SparseKind.FIDV1
-        return cls(slot, kind, fids.V1)
+        return cls(slot, kind, fids.V1, gen, f"slot_{slot}")
+
+    @property
+    def max_fids(self) -> int:
+        """The most fids a row of this feature can hold."""
+        length = self.gen.max_ids if self.gen is not None else None
+        return _MAX_FIDS[self.kind] if length is None else length
+
+
+def _sparse_gen(meta: FeatureMeta) -> SparseGen | None:
+    return meta.gen if isinstance(meta.gen, SparseGen) else None
 
 
 def fid_width(specs: Sequence[SparseSpec]) -> int:
     """Fid slots per cell: the most fids any of ``specs`` can draw."""
-    return max((_MAX_FIDS[s.kind] for s in specs), default=1)
+    return max((s.max_fids for s in specs), default=1)
 
 
 @dataclass(frozen=True)
@@ -178,6 +211,8 @@ class SparsePlan:
             raise ValueError("a SparsePlan draws fids of one layout (v1 or v2)")
         self._mask = np.uint64(layouts.pop().mask if layouts else 0)
         self._row_highs: dict[int, np.ndarray] = {}
+        self._gens = tuple((f, s) for f, s in enumerate(self.specs) if s.gen is not None)
+        self._keys = {f: feature_key(s.name) for f, s in self._gens}
 
     def draw(self, rng: np.random.Generator, rows: int, *, drop_rate: float) -> SparseBlock:
         """The features' fids feature by feature, as the Example encoders read them."""
@@ -187,6 +222,13 @@ class SparsePlan:
             return SparseBlock(rows, np.zeros(shape, bool), np.zeros(shape, np.int64), slots)
         present, counts = self._counts(rng, shape, drop_rate)
         slots = self._slots(rng, (*shape, self.width), self._high[:, None, None])
+        if self._gens:
+            present, counts = self._apply_gens(rng, present, counts)
+            for f, spec in self._gens:
+                used = np.arange(self.width) < counts[f][:, None]
+                ranked = self._ranked(rng, f, spec, int(used.sum()))
+                if ranked is not None:
+                    slots[f][used] = ranked
         return SparseBlock(rows, present, counts, slots)
 
     def draw_rows(self, rng: np.random.Generator, rows: int) -> RowFids:
@@ -194,16 +236,62 @@ class SparsePlan:
         shape = (len(self.specs), rows)
         if not self.specs:
             return RowFids(_NO_FIDS, np.zeros(rows + 1, dtype=np.int64))
-        _present, counts = self._counts(rng, shape, drop_rate=0.0)
+        present, counts = self._counts(rng, shape, drop_rate=0.0)
+        if self._gens:
+            present, counts = self._apply_gens(rng, present, counts)
         by_row = counts.T.ravel().astype(np.intp)  # np.repeat's own count type
         # Here a record holds 1.5 fids per slot on average out of 3 possible: drawing
         # only those and spreading the slot bits with np.repeat is the faster way.
         values = fids.random_hashes(rng, int(by_row.sum()))
         values &= self._mask
         values |= np.repeat(self._row_high(rows), by_row)
+        if self._gens:
+            feature_of = np.repeat(np.tile(np.arange(len(self.specs)), rows), by_row)
+            for f, spec in self._gens:
+                mine = feature_of == f
+                ranked = self._ranked(rng, f, spec, int(np.count_nonzero(mine)))
+                if ranked is not None:
+                    values[mine] = ranked
         offsets = np.zeros(rows + 1, dtype=np.int64)
         np.cumsum(counts.sum(axis=0), out=offsets[1:])
         return RowFids(values, offsets)
+
+    def _apply_gens(
+        self, rng: np.random.Generator, present: np.ndarray, counts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(present, counts)`` with each spec'd feature's fill rate and ids per row."""
+        present, counts = present.copy(), counts.copy()
+        rows = present.shape[1]
+        for f, spec in self._gens:
+            gen = spec.gen
+            assert gen is not None
+            if gen.fill is not None:
+                present[f] = rng.random(rows) < gen.fill
+            if gen.length is not None:
+                counts[f] = draw_lengths(rng, gen.length, rows)
+            elif gen.fill is not None:
+                counts[f] = self._kind_counts(rng, spec.kind, rows)
+            counts[f] *= present[f]
+        return present, counts
+
+    @staticmethod
+    def _kind_counts(rng: np.random.Generator, kind: SparseKind, rows: int) -> np.ndarray:
+        """Fids per row by the kind's own rule, for a row that carries the feature."""
+        if kind in (SparseKind.ONE, SparseKind.DROPPABLE):
+            return np.ones(rows, dtype=np.int64)
+        return rng.integers(0, _MAX_FIDS[kind], size=rows, endpoint=True, dtype=np.int64)
+
+    def _ranked(
+        self, rng: np.random.Generator, f: int, spec: SparseSpec, count: int
+    ) -> np.ndarray | None:
+        """``count`` fids of feature ``f`` drawn by rank, None when its ids stay raw hashes."""
+        ids = spec.gen.ids if spec.gen is not None else None
+        if ids is None or not ids.ranked:
+            return None
+        hashes = rank_hashes(self._keys[f], draw_ranks(rng, ids, (count,)))
+        hashes &= self._mask
+        hashes |= self._high[f]
+        return hashes
 
     def _row_high(self, rows: int) -> np.ndarray:
         """The slot bits of every (record, feature) cell, made once per batch size."""
@@ -256,6 +344,8 @@ _NO_FIDS = np.zeros(0, dtype=np.uint64)
 def draw_dense(rng: np.random.Generator, meta: FeatureMeta, n: int) -> np.ndarray | None:
     """``(n, shape)`` values, or None for a dtype the original left empty."""
     size = (n, meta.shape)
+    if isinstance(meta.gen, DenseGen) and meta.dtype in DENSE_DTYPES:
+        return draw_values(rng, meta.gen, size, _NUMPY_DTYPES[meta.dtype])
     if meta.dtype is DType.FLOAT32:
         return rng.random(size, dtype=np.float32)
     if meta.dtype is DType.FLOAT64:
@@ -422,3 +512,36 @@ class BatchDraw:
     dense: tuple[np.ndarray | None, ...]  # per dense feature, (n, shape) or None
     labels: np.ndarray  # float32, (n, label count)
     line_ids: LineIdValues
+
+
+# LineId fields that name a record's user and item, by the slot whose fid they repeat.
+_LINE_ID_SLOTS = {"uid": USER_ID_SLOT, "item_id": ITEM_ID_SLOT}
+
+
+def agree_line_ids(
+    line_ids: LineIdValues, specs: Sequence[SparseSpec], block: SparseBlock
+) -> None:
+    """Make ``uid`` / ``item_id`` the user and item features' ids, when those are ranked.
+
+    With a vocabulary on the user (slot 1) or item (slot 200) feature, the LineId
+    field takes the same id as the row's first fid of that feature (in the v2
+    layout under its slot, as LineId ids are written), so the two agree. Without
+    one, both stay independent random ids, as the original drew them.
+    """
+    for name, slot in _LINE_ID_SLOTS.items():
+        if name not in line_ids:
+            continue
+        f = next(
+            (
+                i
+                for i, s in enumerate(specs)
+                if s.slot == slot and s.gen is not None and s.gen.ids and s.gen.ids.ranked
+            ),
+            None,
+        )
+        if f is None:
+            continue
+        has = block.counts[f] > 0
+        line_ids[name] = np.where(
+            has, fids.V2.encode(slot, block.slots[f, :, 0]), line_ids[name]
+        )

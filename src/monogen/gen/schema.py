@@ -20,6 +20,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from monogen.errors import FeatureListError, SchemaError
 from monogen.gen import fids
 from monogen.gen.featurelist import Feature, FeatureList
+from monogen.gen.spec import DenseGen, GenSpec, SparseGen
 from monogen.proto import line_id_pb2
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class FeatureMeta:
     dtype: DType = DType.FLOAT32
     # The feature-list entry; left out of equality and hashing (it is a mutable record).
     conf: Feature | None = field(default=None, compare=False)
+    # How its values are drawn (a generation spec); None keeps the original's rule.
+    gen: SparseGen | DenseGen | None = None
 
     @property
     def is_sparse(self) -> bool:
@@ -298,6 +301,9 @@ class Schema:
     missing_from_feature_list: tuple[str, ...] = ()
     # False when fidv2 was chosen on purpose, even empty (a list of fid-v1 features only).
     instance_columns_from_sparse: bool = True
+    # Generation specs of the fid-v1 slots (aligned with fidv1_slots) and label rates.
+    fidv1_gen: tuple[SparseGen | None, ...] = ()
+    positive_rate: tuple[float, ...] | None = None
 
     @classmethod
     def build(
@@ -367,6 +373,43 @@ class Schema:
     def without_label(self) -> Schema:
         """The schema minus a dense ``label`` (warmup requests carry no labels)."""
         return replace(self, label_shape=None)
+
+    @property
+    def dense_names(self) -> frozenset[str]:
+        """The dense features' names (their spec tables have dense keys)."""
+        return frozenset(m.name for m in self.dense)
+
+    def with_spec(self, spec: GenSpec, *, source: str) -> Schema:
+        """This schema drawn as ``spec`` says (docs/generation.md, "Generation specs").
+
+        A fid-v1 slot N takes the table ``slot_N``; every other table must name a
+        feature of the schema, so a misspelt name is an error, not uniform data.
+        """
+        if spec.is_empty:
+            return self
+        sparse_names = {m.name for m in (*self.sparse, *self.fidv2)}
+        v1_names = {f"slot_{slot}" for slot in self.fidv1_slots}
+        unknown = sorted(set(spec.sparse) - sparse_names - v1_names)
+        unknown += sorted(set(spec.dense) - {m.name for m in self.dense})
+        if unknown:
+            raise SchemaError(f"{source}: spec tables name no feature of the schema: {unknown}")
+        if spec.positive_rate and len(spec.positive_rate) not in (1, self.label_shape or 1):
+            raise SchemaError(
+                f"{source}: {len(spec.positive_rate)} positive rates for "
+                f"{self.label_shape or 1} label(s)"
+            )
+
+        def sparse(metas: tuple[FeatureMeta, ...]) -> tuple[FeatureMeta, ...]:
+            return tuple(replace(m, gen=spec.for_sparse(m.name)) for m in metas)
+
+        return replace(
+            self,
+            sparse=sparse(self.sparse),
+            fidv2=sparse(self.fidv2),
+            dense=tuple(replace(m, gen=spec.for_dense(m.name)) for m in self.dense),
+            fidv1_gen=tuple(spec.for_sparse(f"slot_{slot}") for slot in self.fidv1_slots),
+            positive_rate=spec.positive_rate,
+        )
 
 
 def _unique_names(kind: str, names: Iterable[str]) -> list[str]:
