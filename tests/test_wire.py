@@ -23,6 +23,7 @@ from monogen.encode import wire
 from monogen.gen.generator import RecordGenerator
 from monogen.gen.sampling import BatchDraw, RowFids, SparseBlock
 from monogen.gen.schema import DenseSpec, DType, ExtraSpec, Schema
+from monogen.gen.spec import DenseGen, GenSpec, IdSpec, LengthSpec, SparseGen
 from monogen.proto import example_pb2, line_id_pb2, proto_parser_pb2
 
 VARIANTS = [v.value for v in formats.VARIANTS]
@@ -133,19 +134,71 @@ def schemas(draw: st.DrawFn) -> Schema:
     ]
     if draw(st.booleans()):
         dense.append(DenseSpec("label", draw(st.integers(1, 4))))
-    return Schema.build(
+    schema = Schema.build(
         sparse=sparse,
         fidv1_slots=draw(st.lists(st.integers(1, 1023), max_size=6, unique=True)),
         fidv2=draw(st.lists(st.one_of(plain_names, special_names), max_size=4, unique=True)),
         dense=dense,
         extra=[ExtraSpec.parse(e) for e in draw(extras)],
     )
+    return (
+        schema.with_spec(draw(gen_specs(schema)), source="test") if draw(st.booleans()) else schema
+    )
+
+
+id_specs = st.one_of(
+    st.none(),
+    st.builds(IdSpec, st.just("uniform"), st.none()),
+    st.builds(
+        IdSpec,
+        st.sampled_from(["uniform", "zipf", "lognormal"]),
+        st.integers(1, 10**7),
+        st.floats(0.3, 2.5),
+        st.floats(0.1, 3.0),
+    ),
+)
+length_specs = st.one_of(
+    st.none(),
+    st.integers(0, 6).map(lambda n: LengthSpec(n, n)),
+    st.tuples(st.integers(0, 3), st.integers(0, 5)).map(lambda t: LengthSpec(t[0], t[0] + t[1])),
+    st.tuples(st.floats(0.1, 4.0), st.integers(1, 12)).map(lambda t: LengthSpec(0, t[1], t[0])),
+)
+sparse_gens = st.builds(SparseGen, id_specs, length_specs, st.one_of(st.none(), st.floats(0, 1)))
+dense_gens = st.one_of(
+    st.builds(DenseGen, st.just("uniform"), st.just(-2.0), st.just(3.0)),
+    st.builds(
+        DenseGen,
+        st.sampled_from(["normal", "lognormal"]),
+        mean=st.floats(-1, 1),
+        std=st.floats(0.1, 2),
+        clip=st.one_of(st.none(), st.just((-0.5, 1.5))),
+    ),
+)
+
+
+@st.composite
+def gen_specs(draw: st.DrawFn, schema: Schema) -> GenSpec:
+    """Specs for some of ``schema``'s features, a default table, and label rates."""
+    sparse_names = sorted({m.name for m in (*schema.sparse, *schema.fidv2)})
+    sparse_names += [f"slot_{slot}" for slot in schema.fidv1_slots]
+    chosen = draw(st.lists(st.sampled_from(sparse_names), unique=True)) if sparse_names else []
+    dense_names = sorted(schema.dense_names)
+    dense = draw(st.lists(st.sampled_from(dense_names), unique=True)) if dense_names else []
+    heads = schema.label_shape or 1
+    return GenSpec(
+        sparse={name: draw(sparse_gens) for name in chosen},
+        dense={name: draw(dense_gens) for name in dense},
+        default_sparse=draw(st.one_of(st.none(), sparse_gens)),
+        positive_rate=draw(
+            st.one_of(st.none(), st.lists(st.floats(0, 1), min_size=heads, max_size=heads))
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- properties
 
 PROPERTY_SETTINGS = settings(
-    max_examples=60,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -42,9 +42,9 @@ from monogen.formats import Variant as Variant
 from monogen.gen.sampling import (
     BatchDraw,
     LineIdPlan,
-    agree_line_ids,
     SparsePlan,
     SparseSpec,
+    agree_line_ids,
     draw_dense,
     warn_unfilled_dense,
 )

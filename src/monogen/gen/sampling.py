@@ -518,9 +518,7 @@ class BatchDraw:
 _LINE_ID_SLOTS = {"uid": USER_ID_SLOT, "item_id": ITEM_ID_SLOT}
 
 
-def agree_line_ids(
-    line_ids: LineIdValues, specs: Sequence[SparseSpec], block: SparseBlock
-) -> None:
+def agree_line_ids(line_ids: LineIdValues, specs: Sequence[SparseSpec], block: SparseBlock) -> None:
     """Make ``uid`` / ``item_id`` the user and item features' ids, when those are ranked.
 
     With a vocabulary on the user (slot 1) or item (slot 200) feature, the LineId
@@ -542,6 +540,4 @@ def agree_line_ids(
         if f is None:
             continue
         has = block.counts[f] > 0
-        line_ids[name] = np.where(
-            has, fids.V2.encode(slot, block.slots[f, :, 0]), line_ids[name]
-        )
+        line_ids[name] = np.where(has, fids.V2.encode(slot, block.slots[f, :, 0]), line_ids[name])

@@ -164,8 +164,28 @@ def parse_spec(
     return GenSpec(sparse, dense, default, None if rate is None else parse_rates(rate, source))
 
 
+def load_spec(path: str, *, dense_names: frozenset[str] = frozenset()) -> GenSpec:
+    """The spec in the TOML file ``path`` (its other keys and tables are not the spec's)."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as stream:
+            data = tomllib.load(stream)
+    except OSError as exc:
+        raise SchemaError(f"cannot read spec file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SchemaError(f"spec file {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SchemaError(f"spec file {path}: not UTF-8 text ({exc.reason})") from None
+    return parse_spec(data, source=str(path), dense_names=dense_names)
+
+
 def parse_sparse(table: Mapping[str, Any], *, where: str) -> SparseGen:
-    """A sparse feature's table: ``ids``, ``vocabulary``, ``alpha``, ``sigma``, lengths, ``fill``."""
+    """A sparse feature's table: its ids, ids per row and fill rate."""
     _check_keys(
         table,
         {"ids", "vocabulary", "alpha", "sigma", "ids_per_row", "max_ids_per_row", "fill"},
@@ -259,12 +279,15 @@ def parse_dense(table: Mapping[str, Any], *, where: str) -> DenseGen:
     stray = sorted(set(table) & {"lo", "hi", "mean", "std"} - allowed[dist])
     if stray:
         raise SchemaError(f"{where}: {', '.join(stray)} do not apply to {dist} values")
-    spec = DenseGen(dist)
-    for key, attr in (("lo", "low"), ("hi", "high"), ("mean", "mean")):
-        if key in table:
-            spec = replace(spec, **{attr: _number(table[key], f"{where} {key}")})
-    if "std" in table:
-        spec = replace(spec, std=_positive(table["std"], f"{where} std"))
+    default = DenseGen()
+
+    def number(key: str, fallback: float) -> float:
+        return _number(table[key], f"{where} {key}") if key in table else fallback
+
+    std = _positive(table["std"], f"{where} std") if "std" in table else default.std
+    spec = DenseGen(
+        dist, number("lo", default.low), number("hi", default.high), number("mean", 0.0), std
+    )
     if spec.low >= spec.high:
         raise SchemaError(f"{where}: lo must be below hi")
     if "clip" in table:
@@ -296,7 +319,9 @@ def _table(data: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
 def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(table) - allowed - {OBSERVED_KEY})
     if unknown:
-        raise SchemaError(f"{where}: unknown key(s) {unknown} (known: {', '.join(sorted(allowed))})")
+        raise SchemaError(
+            f"{where}: unknown key(s) {unknown} (known: {', '.join(sorted(allowed))})"
+        )
 
 
 def _number(value: object, what: str) -> float:
