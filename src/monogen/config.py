@@ -43,6 +43,11 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 CONFIG_ENV = "MONOGEN_CONFIG"
+# Tables that hold a generation spec (docs/generation.md, "Generation specs"), not a
+# command's settings: a config file with them is the spec of the commands that take
+# one (the setting SPEC_KEY), unless the file names another spec file.
+SPEC_TABLES = frozenset({"features", "labels"})
+SPEC_KEY = "profile"
 # A path setting whose value is this means stdin/stdout, not a file next to the config.
 STDIO = "-"
 
@@ -112,6 +117,8 @@ def load_config(
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {path}: not UTF-8 text ({exc.reason})") from None
     tables = {k for k, v in data.items() if isinstance(v, dict)}
+    spec_tables = tables & SPEC_TABLES
+    tables -= spec_tables
     unknown_tables = sorted(tables - set(settings))
     if unknown_tables:
         raise ConfigError(f"config file {path}: unknown command table(s) {unknown_tables}")
@@ -121,7 +128,7 @@ def load_config(
     result = {}
     for key, value in data.items():
         name = key.replace("-", "_")
-        if key in tables:
+        if key in tables or key in spec_tables:
             continue
         if name not in known_anywhere:
             raise ConfigError(f"config file {path}: unknown key {key!r}")
@@ -136,6 +143,8 @@ def load_config(
             raise ConfigError(f"config file {path}: [{command}] unknown key {key!r}")
         setting = known[name]
         result[setting.param] = _checked(path, f"[{command}] ", key, value, setting, base)
+    if spec_tables and SPEC_KEY in known:
+        result.setdefault(known[SPEC_KEY].param, str(path))
     return result
 
 

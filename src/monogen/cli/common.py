@@ -50,6 +50,7 @@ def resolve_schema_origin(args: SchemaArgs, reporter: Reporter) -> tuple[Schema,
         extra=args.extra,
         feature_list=feature_list,
     )
+    schema = apply_spec(schema, args)
     if is_default:
         added = f"; with --extra {', '.join(args.extra)}" if args.extra else ""
         reporter.note(f"no features given; using the {DEFAULT_DESCRIPTION}{added}")
@@ -57,6 +58,51 @@ def resolve_schema_origin(args: SchemaArgs, reporter: Reporter) -> tuple[Schema,
         missing = ", ".join(schema.missing_from_feature_list)
         reporter.note(f"warning: not in the feature list (slots assigned by name): {missing}")
     return schema, is_default
+
+
+def apply_spec(schema: Schema, args: SchemaArgs) -> Schema:
+    """The schema drawn as --profile and the spec shorthands say; unchanged without them."""
+    from dataclasses import replace
+
+    from monogen.gen.spec import GenSpec, SparseGen, load_spec, parse_ids, parse_length, parse_rates
+
+    spec = load_spec(args.profile, dense_names=schema.dense_names) if args.profile else GenSpec()
+    if args.ids or args.vocabulary:
+        dist, _, parameter = (args.ids or "uniform").partition(":")
+        number = _number(parameter, "--ids") if parameter else None
+        ids = parse_ids(
+            dist,
+            vocabulary=args.vocabulary,
+            alpha=number if dist.strip().lower() == "zipf" else None,
+            sigma=number if dist.strip().lower() == "lognormal" else None,
+            where="--ids/--vocabulary",
+        )
+        if parameter and dist.strip().lower() == "uniform":
+            raise _usage("--ids: uniform takes no parameter")
+        spec = spec.with_default(SparseGen(ids=ids))
+    if args.ids_per_row:
+        spec = spec.with_default(
+            SparseGen(length=parse_length(args.ids_per_row, where="--ids-per-row"))
+        )
+    if args.positive_rate:
+        rates = [_number(part, "--positive-rate") for part in args.positive_rate.split(",")]
+        spec = replace(spec, positive_rate=parse_rates(rates, "--positive-rate"))
+    return schema.with_spec(spec, source=args.profile or "the spec options")
+
+
+def _number(text: str, flag: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise _usage(f"{flag}: {text!r} is not a number") from None
+
+
+def _usage(message: str) -> click.ClickException:
+    """A one-line usage error, as the library's spec errors are shown."""
+    from monogen.cli import CliError
+    from monogen.errors import USAGE_EXIT
+
+    return CliError(message, USAGE_EXIT)
 
 
 def make_generator(

@@ -246,7 +246,45 @@ def _generation_options(drop_rate: float) -> tuple[Callable[[F], F], ...]:
         ),
         seed_option,
         req_time_option,
+        *_SPEC_OPTIONS,
     )
+
+
+# Generation specs (docs/generation.md, "Generation specs"): a TOML file, and shorthands
+# for the table every sparse feature without its own follows and for the label rates.
+_SPEC_OPTIONS = (
+    click.option(
+        "--profile",
+        type=click.Path(dir_okay=False),
+        help="Generation spec: a TOML file with [features.NAME], [features.default] and "
+        "[labels] tables (what `monogen profile` writes) setting ids, ids per row, fill rate, "
+        "dense values and label rates per feature. A --config file with such tables is one.",
+    ),
+    click.option(
+        "--ids",
+        metavar="DIST",
+        help="Ids of every sparse feature without a spec table: uniform, zipf[:ALPHA] or "
+        "lognormal[:SIGMA], over --vocabulary ranks hashed to fids (default: uniform raw "
+        "hashes, as Monolith's generator).",
+    ),
+    click.option(
+        "--vocabulary",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Distinct ids a sparse feature without a spec table can take.",
+    ),
+    click.option(
+        "--ids-per-row",
+        metavar="N|MIN..MAX|poisson:MEAN",
+        help="Fids per row of a sparse feature without a spec table, when it is set.",
+    ),
+    click.option(
+        "--positive-rate",
+        metavar="P[,P...]",
+        help="Share of positive labels, one rate or one per label head (default: 0/1 coin "
+        "flips, as Monolith's generator).",
+    ),
+)
 
 
 def schema_options(*, drop_rate: float | None, instance: bool = True) -> Callable[[F], F]:
@@ -413,6 +451,11 @@ class SchemaArgs:
     actions: tuple[int, ...] | None
     seed: int | None
     req_time: int | None
+    profile: str | None = None
+    ids: str | None = None
+    vocabulary: int | None = None
+    ids_per_row: str | None = None
+    positive_rate: str | None = None
 
     @classmethod
     def pop(cls, kwargs: dict[str, Any]) -> SchemaArgs:
