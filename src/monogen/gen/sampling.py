@@ -129,8 +129,8 @@ def _sparse_gen(meta: FeatureMeta) -> SparseGen | None:
 
 
 def fid_width(specs: Sequence[SparseSpec]) -> int:
-    """Fid slots per cell: the most fids any of ``specs`` can draw."""
-    return max((s.max_fids for s in specs), default=1)
+    """Fid slots per cell: the most fids any of ``specs`` can draw (at least one)."""
+    return max((s.max_fids for s in specs), default=1) or 1
 
 
 @dataclass(frozen=True)
