@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -141,3 +141,27 @@ def make_generator(
         req_time=args.req_time,
         actions=args.actions,
     )
+
+
+def start_generating(
+    kwargs: dict[str, Any],
+    *,
+    out: str,
+    force: bool,
+    sharded: bool,
+    quiet: bool,
+    variant: str,
+    batch_size: int,
+) -> tuple[Reporter, RecordGenerator]:
+    """What a generating command does before its first record: refuse to clobber ``out``
+    (a sharded run checks its own files), start the reporter, build the generator from
+    the schema options left in ``kwargs``."""
+    from monogen.io.output import refuse_existing
+
+    if not sharded:
+        refuse_existing(out, force=force)
+    reporter = start(quiet=quiet)
+    generator = make_generator(
+        SchemaArgs.pop(kwargs), reporter, variant=variant, batch_size=batch_size
+    )
+    return reporter, generator

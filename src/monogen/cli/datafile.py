@@ -6,9 +6,8 @@ from typing import Any
 
 import click
 
-from monogen.cli.common import make_generator, refuse_binary_to_terminal, start
+from monogen.cli.common import refuse_binary_to_terminal, start_generating
 from monogen.cli.options import (
-    SchemaArgs,
     ShardArgs,
     batch_size_option,
     force_option,
@@ -89,7 +88,7 @@ def datafile_cmd(
     """
     from monogen.cli.shards import check_shard_args, run_sharded
     from monogen.io import datafile
-    from monogen.io.output import open_output, refuse_existing
+    from monogen.io.output import open_output
 
     header = pop_header(kwargs)
     sharding = ShardArgs.pop(kwargs)
@@ -97,12 +96,10 @@ def datafile_cmd(
     if source is not None and not header.lagrangex:
         raise click.UsageError("--source needs --lagrangex: only a lagrangex header holds it")
     refuse_binary_to_terminal(out)
-    if not sharding.shards:
-        refuse_existing(out, force=force)
-    reporter = start(quiet=quiet)
-    generator = make_generator(
-        SchemaArgs.pop(kwargs), reporter, variant=variant, batch_size=batch_size
-    )
+    reporter, generator = start_generating(
+        kwargs, out=out, force=force, sharded=bool(sharding.shards), quiet=quiet,
+        variant=variant, batch_size=batch_size,
+    )  # fmt: skip
     if sharding.shards:
         from monogen.run.task import DataFileLayout
 

@@ -8,10 +8,10 @@ from typing import Any
 import click
 
 from monogen.cli.common import (
-    make_generator,
     refuse_binary_to_terminal,
     resolve_schema_origin,
     start,
+    start_generating,
 )
 from monogen.cli.options import (
     SchemaArgs,
@@ -71,7 +71,7 @@ def _record_command(name: str, variant: RecordType, noun: str, example: str) -> 
                 **kwargs: Any) -> None:  # fmt: skip
         from monogen.cli.shards import check_shard_args, run_sharded
         from monogen.encode.dump import OutputFormat, write_records
-        from monogen.io.output import open_output, refuse_existing
+        from monogen.io.output import open_output
 
         sharding = ShardArgs.pop(kwargs)
         check_shard_args(sharding, out=out)
@@ -80,12 +80,10 @@ def _record_command(name: str, variant: RecordType, noun: str, example: str) -> 
             raise click.UsageError("--shards needs --format binary or tfrecord")
         if binary:
             refuse_binary_to_terminal(out)
-        if not sharding.shards:
-            refuse_existing(out, force=force)
-        reporter = start(quiet=quiet)
-        generator = make_generator(
-            SchemaArgs.pop(kwargs), reporter, variant=variant, batch_size=batch_size
-        )
+        reporter, generator = start_generating(
+            kwargs, out=out, force=force, sharded=bool(sharding.shards), quiet=quiet,
+            variant=variant, batch_size=batch_size,
+        )  # fmt: skip
         if sharding.shards:
             from monogen.run.task import FramedLayout
 
