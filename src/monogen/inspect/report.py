@@ -280,6 +280,7 @@ def inspect_stream(
     keep_going: bool = False,
     show: int = 0,
     progress: Callable[[int], object] | None = None,
+    visit: Callable[[RecordType, Message], object] | None = None,
 ) -> Report:
     """Read ``fo`` to the end (or to the first bad record) and report on every record.
 
@@ -287,8 +288,10 @@ def inspect_stream(
     means "detect it" (``detect``). ``header`` matters for data files only.
     ``show`` keeps the first that many sound records (parsed) in ``Report.shown``.
     ``progress`` is called with the number of input bytes consumed since its last
-    call. ``fo`` is left open. Problems with the data are reported, not raised;
-    ``MonogenError`` only for options that cannot be used.
+    call. ``visit`` is called with every sound record (a warmup file's: every record
+    inside its requests) and its type, for readers that need more than the sampled
+    statistics (``monogen profile``). ``fo`` is left open. Problems with the data are
+    reported, not raised; ``MonogenError`` only for options that cannot be used.
     """
     report = Report(label=label or _name_of(fo), keep_going=keep_going)
     chosen = None if record_type is None else RecordType.parse_any(record_type)
@@ -305,7 +308,7 @@ def inspect_stream(
     report.warnings.extend(container.warnings)
     if report.format is not None and not report.problems:
         plain, inflated = _counted(plain_src, raw.name)
-        run = _Run(report, compressed.where, raw, show, progress)
+        run = _Run(report, compressed.where, raw, show, progress, visit)
         if report.format is FileFormat.TFRECORD:
             run.verify(_tfrecord_items(plain, run.where), chosen, TFRECORD_CANDIDATES)
         else:
@@ -337,6 +340,7 @@ class _Run:
     raw: _CountingRaw  # the input as read, for progress
     show: int
     progress: Callable[[int], object] | None
+    visit: Callable[[RecordType, Message], object] | None = None
     consumed: int = 0  # input bytes reported to ``progress`` so far
 
     def verify_datafile(
@@ -420,9 +424,21 @@ class _Run:
                 problem = Problem(f"{at}: {exc}", fatal=False)
             else:
                 self.count(item, message, embedded)
+                if self.visit is not None:
+                    self.visit_all(record_type, message, embedded)
                 return True
         report.add_problem(problem)
         return not problem.fatal and report.keep_going and not report.ended_by_run
+
+    def visit_all(
+        self, record_type: RecordType, message: Message, embedded: Sequence[Embedded]
+    ) -> None:
+        """Hand a sound record (a warmup request's: its records) to ``visit``."""
+        assert self.visit is not None
+        if record_type is not RecordType.PREDICTION_LOG:
+            self.visit(record_type, message)
+        for _, inner_type, inner in embedded:
+            self.visit(inner_type, inner)
 
     def count(self, item: _Item, message: Message, embedded: Sequence[Embedded]) -> None:
         """A sound record into the statistics (and the shown records)."""
