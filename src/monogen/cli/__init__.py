@@ -123,9 +123,9 @@ def cli() -> None:
 
 def _register() -> None:
     """Each command module exports ``COMMANDS``; they appear in ``monogen --help``."""
-    from monogen.cli import datafile, inspect, records, tf, warmup
+    from monogen.cli import datafile, inspect, profile, records, tf, warmup
 
-    for module in (records, warmup, tf, datafile, inspect):
+    for module in (records, warmup, tf, datafile, inspect, profile):
         for command in module.COMMANDS:
             cli.add_command(command)
 
