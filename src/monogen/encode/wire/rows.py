@@ -66,8 +66,10 @@ class _Block:
     ``data`` is ``bytes`` that every row shares, or a ``(rows, width)`` array; a
     ``mask`` picks each row's bytes out of a ragged block, whose row lengths are
     ``lengths``. A block of ``pieces`` instead holds each row's bytes as an object.
-    ``unit``: the mask is constant over aligned runs of this many bytes, so a block
-    compacted alone can be selected in units of 2 bytes (half the elements).
+    ``unit``: the bytes the mask keeps or drops together, one flag per aligned run of
+    this many (``(rows, width // unit)``), so a block compacted alone is selected in
+    units of 2 bytes (half the elements) by a contiguous mask, which numpy's boolean
+    index walks much faster than a strided view of a byte mask.
     """
 
     data: np.ndarray | bytes
@@ -121,7 +123,7 @@ class Rows:
         self, data: np.ndarray, mask: np.ndarray, lengths: np.ndarray, *, unit: int = 1
     ) -> None:
         """``(rows, width)`` bytes of which ``mask`` picks each row's (``lengths`` of them);
-        ``unit``: see ``_Block``."""
+        ``unit`` and the mask's shape: see ``_Block``."""
         if (lengths == data.shape[1]).all():
             self.fixed(data)
         elif data.shape[1]:
@@ -230,7 +232,7 @@ class Rows:
             np.cumsum(only.lengths, out=offsets[1:])
             assert isinstance(only.data, np.ndarray)
             if only.unit == UNIT:
-                kept = only.data.view(np.uint16)[only.mask[:, ::UNIT]]
+                kept = only.data.view(np.uint16)[only.mask]
             else:
                 kept = only.data[only.mask]
             return kept.tobytes(), offsets.tolist()
@@ -244,7 +246,8 @@ class Rows:
             end = at + block.width
             matrix[:, at:end] = u8(block.data) if isinstance(block.data, bytes) else block.data
             if mask is not None and block.mask is not None and block.lengths is not None:
-                mask[:, at:end] = block.mask
+                unit = block.unit
+                mask[:, at:end] = np.repeat(block.mask, unit, axis=1) if unit > 1 else block.mask
                 lengths += block.lengths
             at = end
         offsets = np.zeros(rows + 1, dtype=np.int64)
@@ -310,11 +313,12 @@ class CellTable:
     A cell is ``head | fid slots | tail``; the template of (feature f, state s)
     holds the head right-aligned and the tail left-aligned, with zeros for the fids.
     State 0 is "dropped", state 1 + k "kept with k fids"; ``mask`` marks the bytes
-    each template really has, ``length`` counts them (fids included).
+    each template really has, a flag per ``unit`` bytes (see ``_Block``), ``length``
+    counts them (fids included).
     """
 
     templates: np.ndarray  # (features * states, width) uint8
-    mask: np.ndarray  # (features * states, width) bool
+    mask: np.ndarray  # (features * states, width // unit) bool
     length: np.ndarray  # (features * states,) int64
     states: int
     head_width: int
@@ -366,7 +370,8 @@ class CellTable:
         length = heads + FID_BYTES * fids + tails
         bounds = [head_width, width, *heads.tolist(), *tails.tolist()]
         unit = UNIT if all(b % UNIT == 0 for b in bounds) else 1
-        return cls(templates.copy(), mask, length, states, head_width, max_fids, unit)
+        unit_mask = np.ascontiguousarray(mask[:, ::unit])
+        return cls(templates.copy(), unit_mask, length, states, head_width, max_fids, unit)
 
     def rows(self, codes: np.ndarray, slots: np.ndarray) -> Rows:
         """One row per row of ``codes`` (template indices), its cells side by side, with
