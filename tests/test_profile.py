@@ -12,8 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from monogen.cli import cli
+from monogen.formats import HASH_BITS_V1, RecordType
 from monogen.gen.spec import load_spec
-from monogen.profile import fit_truncated_poisson, fit_zipf
+from monogen.profile import Profiler, fit_truncated_poisson, fit_zipf, to_toml
+from monogen.proto import proto_parser_pb2
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -153,3 +155,41 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert out.read_text() == "keep"
     assert run("profile", str(data), "--out", str(out), "--force", "-q").exit_code == 0
     assert out.read_text().startswith("# monogen profile")
+
+
+@pytest.mark.parametrize("variant", ["instance", "example_batch"])
+def test_instance_and_example_batch_files_give_the_same_fit(tmp_path: Path, variant: str) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC)
+    data = tmp_path / "d.bin"
+    result = run(
+        "datafile", "--variant", variant, "--num-batch", "20", "--batch-size", "1000",
+        "--seed", "4", "--profile", str(spec), "--out", str(data), "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    check(profile_of(data, tmp_path / "p.toml"), alpha=1.1, mean=3.0, fill=0.7, rate=0.1)
+
+
+def test_warmup_files_are_profiled_from_the_records_in_their_requests(tmp_path: Path) -> None:
+    warmup = tmp_path / "w.tfrecord"
+    assert run("warmup", "--out", str(warmup), "--seed", "1", "-q").exit_code == 0
+    profile = profile_of(warmup, tmp_path / "w.toml")
+    rows = profile["features"]["slot_1"]["observed"]["rows"]
+    assert rows > 1  # every record in every request, not one row per PredictionLog
+    assert profile["features"]["slot_1"]["fill"] == 1.0
+
+
+def test_fid_v1_slots_are_named_slot_n_with_their_slot() -> None:
+    profiler = Profiler()
+    for i in range(50):
+        instance = proto_parser_pb2.Instance()
+        instance.fid.extend([(7 << HASH_BITS_V1) | (i % 5), (7 << HASH_BITS_V1) | 9])
+        instance.label.append(float(i % 2))
+        profiler.add(RecordType.INSTANCE, instance)
+    parsed = tomllib.loads(to_toml(profiler, source="made"))
+    table = parsed["features"]["slot_7"]
+    assert table["observed"]["slot"] == 7
+    assert table["ids_per_row"] == 2
+    assert table["fill"] == 1.0
+    assert table["observed"]["distinct_ids"] == 6
+    assert parsed["labels"]["positive_rate"] == 0.5

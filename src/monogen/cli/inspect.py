@@ -138,7 +138,7 @@ def inspect_cmd(
     header = pop_header(kwargs) if _header_flags_given(ctx) else None
     reporter = start(quiet=quiet)
     label = "stdin" if path == "-" else path
-    total = _input_size(path)
+    total = input_size(path)
     with open_input(path) as stream, reporter.progress("inspecting", total) as advance:
         report = inspect_stream(
             stream,
@@ -165,7 +165,8 @@ def inspect_cmd(
         raise MonogenError(report.error_message())
 
 
-def _input_size(path: str) -> int | None:
+def input_size(path: str) -> int | None:
+    """The size of the file at ``path`` for progress; None for stdin or when unknown."""
     if path == "-":
         return None
     try:

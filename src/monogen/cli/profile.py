@@ -51,15 +51,17 @@ def profile_cmd(
       monogen datafile --num-batch 100 --profile profile.toml --out alike.bin
       monogen profile warmup.tfrecord --out -
     """
+    from monogen.cli.inspect import input_size
     from monogen.io.output import open_input, open_output
     from monogen.profile import profile_stream
 
     reporter = start(quiet=quiet)
     label = "stdin" if path == "-" else path
-    with open_input(path) as stream:
+    with open_input(path) as stream, reporter.progress("profiling", input_size(path)) as advance:
         text = profile_stream(
             stream,
             label=label,
+            progress=advance,
             record_type=None if variant == "auto" else variant,
             compression=None if compression == "auto" else compression,
         )
