@@ -202,6 +202,8 @@ class SparsePlan:
         self._sequence = kinds == SparseKind.SEQUENCE
         self._may_drop = bool(self._droppable.any() or self._sequence.any())
         self._counts_vary = bool(self._sequence.any() or self._fidv1.any())
+        # Every cell keeps its drawn count (an Instance's fid-v1 slots): no per-cell choice.
+        self._all_drawn = bool(self._fidv1.all())
         # Count outcomes per feature: a uniform u in [0, 1) gives floor(u * outcomes).
         self._outcomes = np.array([_MAX_FIDS[s.kind] + 1 for s in self.specs]).reshape(-1, 1)
         self.width = fid_width(self.specs)
@@ -239,7 +241,7 @@ class SparsePlan:
         present, counts = self._counts(rng, shape, drop_rate=0.0)
         if self._gens:
             present, counts = self._apply_gens(rng, present, counts)
-        by_row = counts.T.ravel().astype(np.intp)  # np.repeat's own count type
+        by_row = counts.T.ravel().astype(np.intp, copy=False)  # np.repeat's own count type
         # Here a record holds 1.5 fids per slot on average out of 3 possible: drawing
         # only those and spreading the slot bits with np.repeat is the faster way.
         values = fids.random_hashes(rng, int(by_row.sum()))
@@ -315,6 +317,8 @@ class SparsePlan:
         if not self._counts_vary:
             return present, present.astype(np.int64)
         drawn = (rng.random(shape) * self._outcomes).astype(np.int64)
+        if self._all_drawn:
+            return present, drawn
         return present, np.where(counting, drawn, present)
 
     def _slots(
