@@ -17,6 +17,8 @@ Every job is a TOML file in ``benchmarks/configs/`` whose ``job`` names an entry
   (data, then directory, before the file appears) and without them.
 - ``inspect``: each data-file config's file written by a whole ``monogen datafile``
   process and verified by a whole ``monogen inspect`` process, MB/s side by side.
+- ``specs``: a data-file job with generation specs (``--ids`` and friends) against
+  the same job without, whole processes paired in this run, as a ratio to a goal.
 - ``scaling``: one data file cut into ``--shards``, whole processes with ``--jobs``
   1 up to the number of cores, then on a Dask ``LocalCluster`` (Dask's overhead).
 
@@ -391,7 +393,8 @@ def table(title: str, *header: str) -> None:
     """A job kind's title and column headings (``|`` between columns)."""
     print(f"\n{title}")
     for line in header:
-        print(ROW.format(*line.split("|")))
+        columns = line.split("|")
+        print((ROW if len(columns) == 10 else SPECS_ROW).format(*columns))
 
 
 def verdict(value: float, goal: float | None, *, below: bool = False) -> str:
@@ -649,6 +652,36 @@ def dask_run(argv: list[str], workers: int, repeat: int) -> ProcessRun | None:
         )
 
 
+def specs_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
+    """Records/s of a data-file job with each spec's flags, as a share of the job without."""
+    base_cfg = load(CONFIGS / cfg["base"])
+    n = max(1, cfg["num_batch"] // QUICK_BATCHES) if opts.quick else cfg["num_batch"]
+    rows = n * base_cfg["batch_size"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.bin"
+        argv = datafile_argv(base_cfg, n, out)
+        plain = median_process(argv, opts.repeat, out)
+        print(
+            SPECS_ROW.format(
+                base_cfg["title"], fmt(rows), f"{plain.cpu:.2f}", fmt(rows / plain.cpu), "1.00", "-"
+            )
+        )
+        for name, job in cfg["specs"].items():
+            run = median_process([*argv, *job["flags"]], opts.repeat, out)
+            share = plain.cpu / run.cpu
+            goal = job.get("goal_share")
+            print(
+                SPECS_ROW.format(
+                    name, fmt(rows), f"{run.cpu:.2f}", fmt(rows / run.cpu), f"{share:.2f}",
+                    f"{goal} {verdict(share, goal)}" if goal else "-",
+                )
+            )  # fmt: skip
+
+
+SPECS_ROW = "{:<44} {:>8} {:>8} {:>10} {:>9} {:>8}"
+SPECS_HEADER = ("job (whole process, CPU)|records|cpu s|records/s|x no spec|goal",)
+
+
 @dataclass(frozen=True)
 class Job:
     """A kind of job: how one config runs, and the table it prints under."""
@@ -666,6 +699,7 @@ JOBS: dict[str, Job] = {
     "codecs": Job(codecs_job, "Compression (best of the timed runs, uncompressed MB/s)"),
     "durability": Job(durability_job, "fsync before the output appears (best of the timed runs)"),
     "inspect": Job(inspect_job, "inspect beside the writer (medians)", INSPECT_HEADER),
+    "specs": Job(specs_job, "Generation specs beside uniform ids (medians)", SPECS_HEADER),
     "scaling": Job(scaling_job, "Shards over cores and over Dask (whole processes, medians)"),
 }
 

@@ -37,13 +37,21 @@ def feature_key(name: str) -> int:
     return h
 
 
-def rank_hashes(key: int, ranks: np.ndarray) -> np.ndarray:
-    """splitmix64 of ``key + (rank + 1) * gamma``: distinct ranks give unrelated hashes."""
+def rank_hashes(key: int | np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """splitmix64 of ``key + (rank + 1) * gamma``: distinct ranks give unrelated hashes.
+
+    ``key`` is one feature's key, or an array of keys beside ``ranks``.
+    """
+    z = ranks.astype(_U64)  # a copy, mixed in place below
     with np.errstate(over="ignore"):
-        z = (ranks.astype(_U64) + _U64(1)) * _GAMMA + _U64(key)
-        z = (z ^ (z >> _U64(30))) * _MIX1
-        z = (z ^ (z >> _U64(27))) * _MIX2
-        return z ^ (z >> _U64(31))
+        z += _U64(1)
+        z *= _GAMMA
+        z += np.asarray(key, dtype=_U64)
+        for shift, multiplier in ((_U64(30), _MIX1), (_U64(27), _MIX2)):
+            z ^= z >> shift
+            z *= multiplier
+        z ^= z >> _U64(31)
+    return z
 
 
 def draw_ranks(rng: np.random.Generator, spec: IdSpec, shape: tuple[int, ...]) -> np.ndarray:
@@ -76,19 +84,28 @@ def zipf_ranks(
     s = 2.0 - float(big_h_inv(big_h(np.float64(2.5)) - 2.0**-alpha))
     size = math.prod(shape)
     out = np.empty(size, dtype=np.int64)
-    pending = np.arange(size)
-    while pending.size:
-        u = rng.random(pending.size)
+    pending: np.ndarray | None = None  # None: every position (the first round)
+    while pending is None or pending.size:
+        count = size if pending is None else pending.size
+        u = rng.random(count)
         u *= h_x1 - h_n
         u += h_n
         x = big_h_inv(u)
-        k = np.clip(np.floor(x + 0.5), 1.0, n)
+        k = np.floor(x + 0.5)
+        np.clip(k, 1.0, n, out=k)
         accept = k - x <= s
         doubtful = np.flatnonzero(~accept)
-        kd = k[doubtful]
-        accept[doubtful] = u[doubtful] >= big_h(kd + 0.5) - np.power(kd, -alpha)
-        out[pending[accept]] = k[accept].astype(np.int64) - 1
-        pending = pending[~accept]
+        if doubtful.size:
+            kd = k[doubtful]
+            accept[doubtful] = u[doubtful] >= big_h(kd + 0.5) - np.power(kd, -alpha)
+        ranks = k.astype(np.int64)
+        ranks -= 1
+        if pending is None:
+            out[:] = ranks
+            pending = np.flatnonzero(~accept)
+        else:
+            out[pending[accept]] = ranks[accept]
+            pending = pending[~accept]
     return out.reshape(shape)
 
 
@@ -110,13 +127,13 @@ def _zipf_integral(alpha: float) -> tuple[_Fn, _Fn]:
     return big_h, big_h_inv
 
 
-def draw_lengths(rng: np.random.Generator, spec: LengthSpec, rows: int) -> np.ndarray:
+def draw_lengths(rng: np.random.Generator, spec: LengthSpec, shape: tuple[int, ...]) -> np.ndarray:
     """Ids per row, within ``[spec.low, spec.high]``."""
     if spec.mean is not None:
-        return np.clip(rng.poisson(spec.mean, size=rows), spec.low, spec.high).astype(np.int64)
+        return np.clip(rng.poisson(spec.mean, size=shape), spec.low, spec.high).astype(np.int64)
     if spec.low == spec.high:
-        return np.full(rows, spec.low, dtype=np.int64)
-    return rng.integers(spec.low, spec.high, size=rows, endpoint=True, dtype=np.int64)
+        return np.full(shape, spec.low, dtype=np.int64)
+    return rng.integers(spec.low, spec.high, size=shape, endpoint=True, dtype=np.int64)
 
 
 def draw_values(

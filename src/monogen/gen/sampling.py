@@ -182,6 +182,40 @@ class SparseBlock(Sequence[SparseDraw]):
         return SparseDraw(self.present[index], self.counts[index], self.slots[index])
 
 
+@dataclass(frozen=True)
+class _GenGroup:
+    """The features that share one generation spec, drawn together in a batch."""
+
+    gen: SparseGen
+    members: np.ndarray  # intp: the features' indices in the plan
+    single: np.ndarray  # bool: whether each one's own rule is exactly one fid
+    # ``members`` as a slice when they are consecutive (a view instead of a copy).
+    index: slice | np.ndarray
+
+    @property
+    def ranked(self) -> bool:
+        return self.gen.ids is not None and self.gen.ids.ranked
+
+    @classmethod
+    def of(cls, specs: Sequence[SparseSpec]) -> tuple[_GenGroup, ...]:
+        """Groups in order of first appearance (so the order of draws is fixed)."""
+        members: dict[SparseGen, list[int]] = {}
+        for f, spec in enumerate(specs):
+            if spec.gen is not None:
+                members.setdefault(spec.gen, []).append(f)
+        groups = []
+        for gen, indices in members.items():
+            consecutive = indices == list(range(indices[0], indices[-1] + 1))
+            array = np.array(indices, dtype=np.intp)
+            single = np.array([specs[f].kind in _SINGLE_KINDS for f in indices], dtype=bool)
+            index = slice(indices[0], indices[-1] + 1) if consecutive else array
+            groups.append(cls(gen, array, single, index))
+        return tuple(groups)
+
+
+_SINGLE_KINDS = frozenset({SparseKind.ONE, SparseKind.DROPPABLE})
+
+
 class SparsePlan:
     """The sparse features of a schema, drawn together a batch at a time.
 
@@ -213,8 +247,12 @@ class SparsePlan:
             raise ValueError("a SparsePlan draws fids of one layout (v1 or v2)")
         self._mask = np.uint64(layouts.pop().mask if layouts else 0)
         self._row_highs: dict[int, np.ndarray] = {}
-        self._gens = tuple((f, s) for f, s in enumerate(self.specs) if s.gen is not None)
-        self._keys = {f: feature_key(s.name) for f, s in self._gens}
+        self._groups = _GenGroup.of(self.specs)
+        ranked = sum(len(g.members) for g in self._groups if g.ranked)
+        self._all_ranked = bool(self.specs) and ranked == len(self.specs)
+        self._keys = np.array(
+            [feature_key(s.name) if self._groups else 0 for s in self.specs], dtype=np.uint64
+        )
 
     def draw(self, rng: np.random.Generator, rows: int, *, drop_rate: float) -> SparseBlock:
         """The features' fids feature by feature, as the Example encoders read them."""
@@ -223,14 +261,22 @@ class SparsePlan:
             slots = np.zeros((*shape, self.width), np.uint64)
             return SparseBlock(rows, np.zeros(shape, bool), np.zeros(shape, np.int64), slots)
         present, counts = self._counts(rng, shape, drop_rate)
-        slots = self._slots(rng, (*shape, self.width), self._high[:, None, None])
-        if self._gens:
+        if self._all_ranked:  # every used cell is drawn by rank below; the rest is unread
+            slots = np.zeros((*shape, self.width), np.uint64)
+        else:
+            slots = self._slots(rng, (*shape, self.width), self._high[:, None, None])
+        if self._groups:
             present, counts = self._apply_gens(rng, present, counts)
-            for f, spec in self._gens:
-                used = np.arange(self.width) < counts[f][:, None]
-                ranked = self._ranked(rng, f, spec, int(used.sum()))
-                if ranked is not None:
-                    slots[f][used] = ranked
+            for group in self._groups:
+                if group.ranked:
+                    cells = slots[group.index]  # a view when the members are consecutive
+                    group_counts = counts[group.index]
+                    used = np.arange(self.width) < group_counts[:, :, None]
+                    # Used cells run feature by feature, so each feature's fill a run.
+                    per_feature = group_counts.sum(axis=1)
+                    cells[used] = self._ranked(rng, group, per_feature)
+                    if not isinstance(group.index, slice):
+                        slots[group.index] = cells
         return SparseBlock(rows, present, counts, slots)
 
     def draw_rows(self, rng: np.random.Generator, rows: int) -> RowFids:
@@ -239,7 +285,7 @@ class SparsePlan:
         if not self.specs:
             return RowFids(_NO_FIDS, np.zeros(rows + 1, dtype=np.int64))
         present, counts = self._counts(rng, shape, drop_rate=0.0)
-        if self._gens:
+        if self._groups:
             present, counts = self._apply_gens(rng, present, counts)
         by_row = counts.T.ravel().astype(np.intp, copy=False)  # np.repeat's own count type
         # Here a record holds 1.5 fids per slot on average out of 3 possible: drawing
@@ -247,13 +293,12 @@ class SparsePlan:
         values = fids.random_hashes(rng, int(by_row.sum()))
         values &= self._mask
         values |= np.repeat(self._row_high(rows), by_row)
-        if self._gens:
+        if self._groups:
             feature_of = np.repeat(np.tile(np.arange(len(self.specs)), rows), by_row)
-            for f, spec in self._gens:
-                mine = feature_of == f
-                ranked = self._ranked(rng, f, spec, int(np.count_nonzero(mine)))
-                if ranked is not None:
-                    values[mine] = ranked
+            for group in self._groups:
+                if group.ranked:
+                    mine = np.isin(feature_of, group.members)
+                    values[mine] = self._ranked(rng, group, None, feature_of[mine])
         offsets = np.zeros(rows + 1, dtype=np.int64)
         np.cumsum(counts.sum(axis=0), out=offsets[1:])
         return RowFids(values, offsets)
@@ -261,38 +306,44 @@ class SparsePlan:
     def _apply_gens(
         self, rng: np.random.Generator, present: np.ndarray, counts: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``(present, counts)`` with each spec'd feature's fill rate and ids per row."""
+        """``(present, counts)`` with the spec'd features' fill rates and ids per row."""
+        if not any(g.gen.fill is not None or g.gen.length is not None for g in self._groups):
+            return present, counts
         present, counts = present.copy(), counts.copy()
         rows = present.shape[1]
-        for f, spec in self._gens:
-            gen = spec.gen
-            assert gen is not None
+        for group in self._groups:
+            gen, members = group.gen, group.index
+            shape = (len(group.members), rows)
             if gen.fill is not None:
-                present[f] = rng.random(rows) < gen.fill
+                present[members] = rng.random(shape) < gen.fill
             if gen.length is not None:
-                counts[f] = draw_lengths(rng, gen.length, rows)
+                counts[members] = draw_lengths(rng, gen.length, shape)
             elif gen.fill is not None:
-                counts[f] = self._kind_counts(rng, spec.kind, rows)
-            counts[f] *= present[f]
+                # The kind's own count: one fid, or 0..max for sequences and fid-v1 slots.
+                drawn = (rng.random(shape) * self._outcomes[members]).astype(np.int64)
+                counts[members] = np.where(group.single[:, None], 1, drawn)
+            counts[members] *= present[members]
         return present, counts
 
-    @staticmethod
-    def _kind_counts(rng: np.random.Generator, kind: SparseKind, rows: int) -> np.ndarray:
-        """Fids per row by the kind's own rule, for a row that carries the feature."""
-        if kind in (SparseKind.ONE, SparseKind.DROPPABLE):
-            return np.ones(rows, dtype=np.int64)
-        return rng.integers(0, _MAX_FIDS[kind], size=rows, endpoint=True, dtype=np.int64)
-
     def _ranked(
-        self, rng: np.random.Generator, f: int, spec: SparseSpec, count: int
-    ) -> np.ndarray | None:
-        """``count`` fids of feature ``f`` drawn by rank, None when its ids stay raw hashes."""
-        ids = spec.gen.ids if spec.gen is not None else None
-        if ids is None or not ids.ranked:
-            return None
-        hashes = rank_hashes(self._keys[f], draw_ranks(rng, ids, (count,)))
+        self,
+        rng: np.random.Generator,
+        group: _GenGroup,
+        per_feature: np.ndarray | None,
+        feature: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Fids drawn by rank: ``per_feature[i]`` for the group's i-th member in turn,
+        or one for each cell of ``feature`` (indices into the plan)."""
+        assert group.gen.ids is not None
+        if per_feature is not None:
+            keys = np.repeat(self._keys[group.index], per_feature)
+            high = np.repeat(self._high[group.index], per_feature)
+        else:
+            assert feature is not None
+            keys, high = self._keys[feature], self._high[feature]
+        hashes = rank_hashes(keys, draw_ranks(rng, group.gen.ids, keys.shape))
         hashes &= self._mask
-        hashes |= self._high[f]
+        hashes |= high
         return hashes
 
     def _row_high(self, rows: int) -> np.ndarray:
