@@ -366,15 +366,20 @@ class ExampleBatchEncoder(_RecordEncoder):
         per feature), then each list's tag, length, name and id joined around them."""
         states = sparse_state(block, dropped_matters=True)
         cells = self.cells.rows(states, block.slots)
-        blob = cells.to_bytes()
-        key = tag(NAMED_FEATURE_LIST, LENGTH_DELIMITED)
-        parts: list[bytes] = []
+        blob = memoryview(cells.to_bytes())  # slices joined without a copy of their own
+        parts: list[bytes | memoryview] = []
         start = 0
         for (name, ident), size in zip(self.list_ends, cells.lengths.tolist(), strict=True):
             end = start + size
-            parts += (key, varint(len(name) + size + len(ident)), name, blob[start:end], ident)
+            parts += (_list_head(len(name) + size + len(ident)), name, blob[start:end], ident)
             start = end
         return b"".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _list_head(length: int) -> bytes:
+    """The tag and length of a NamedFeatureList of ``length`` bytes (a few lengths recur)."""
+    return tag(NAMED_FEATURE_LIST, LENGTH_DELIMITED) + varint(length)
 
 
 def _feature_list(name: str, features: Rows) -> bytes:
