@@ -35,7 +35,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from monogen.errors import ConfigError
+from monogen.errors import ConfigError, MonogenError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -107,15 +107,7 @@ def load_config(
     a path is made relative to the config file's directory; a single string for a
     list setting is a list of one.
     """
-    try:
-        with open(path, "rb") as stream:
-            data = tomllib.load(stream)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"config file {path}: not UTF-8 text ({exc.reason})") from None
+    data = read_toml(path, "config file", ConfigError)
     tables = {k for k, v in data.items() if isinstance(v, dict)}
     spec_tables = tables & SPEC_TABLES
     tables -= spec_tables
@@ -146,6 +138,20 @@ def load_config(
     if spec_tables and SPEC_KEY in known:
         result.setdefault(known[SPEC_KEY].param, str(path))
     return result
+
+
+def read_toml(path: str | os.PathLike[str], kind: str, error: type[MonogenError]) -> dict[str, Any]:
+    """The TOML file ``path`` as a dict; a file that cannot be read is one ``error``
+    naming ``kind`` and the path."""
+    try:
+        with open(path, "rb") as stream:
+            return tomllib.load(stream)
+    except OSError as exc:
+        raise error(f"cannot read {kind} {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{kind} {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{kind} {path}: not UTF-8 text ({exc.reason})") from None
 
 
 def _fits_elsewhere(

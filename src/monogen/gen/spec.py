@@ -166,21 +166,9 @@ def parse_spec(
 
 def load_spec(path: str, *, dense_names: frozenset[str] = frozenset()) -> GenSpec:
     """The spec in the TOML file ``path`` (its other keys and tables are not the spec's)."""
-    import sys
+    from monogen.config import read_toml
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    try:
-        with open(path, "rb") as stream:
-            data = tomllib.load(stream)
-    except OSError as exc:
-        raise SchemaError(f"cannot read spec file {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SchemaError(f"spec file {path}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise SchemaError(f"spec file {path}: not UTF-8 text ({exc.reason})") from None
+    data = read_toml(path, "spec file", SchemaError)
     return parse_spec(data, source=str(path), dense_names=dense_names)
 
 
