@@ -189,12 +189,16 @@ def test_a_top_level_key_of_another_kind_elsewhere_is_left_to_that_command(
     config = tmp_path / "c.toml"
     config.write_text("warmup = true\n")
     missing = tmp_path / "no-model"
-    result = run(runner, "replay", "--config", str(config), "--saved-model", str(missing))
+    result = run(
+        runner, "replay", "--config", str(config), "--saved-model", str(missing), "--check-only"
+    )
     assert "config file" not in result.stderr
     assert str(missing) in result.stderr
     table = tmp_path / "t.toml"
     table.write_text("[replay]\nwarmup = true\n")
-    refused = run(runner, "replay", "--config", str(table), "--saved-model", str(missing))
+    refused = run(
+        runner, "replay", "--config", str(table), "--saved-model", str(missing), "--check-only"
+    )
     assert refused.exit_code == 2
     assert "[replay] key 'warmup' must be a string, found true (a boolean)" in refused.stderr
 
