@@ -49,6 +49,21 @@ def read_everything(stream: Any, size: int = 1000) -> bytes:
     return b"".join(parts)
 
 
+def write_in_pieces(writer: Any, data: bytes, piece: int) -> None:
+    """Feed ``data`` to a codec writer ``piece`` bytes at a time, then finish it."""
+    for start in range(0, len(data), piece):
+        writer.write(data[start : start + piece])
+    writer.finish()
+
+
+def read_decompressed(data: bytes, compression: Any, *, pipe: bool = False) -> bytes:
+    """``data`` decoded by monogen's reader for ``compression``, from a file or a pipe."""
+    from monogen.io.compression import open_compressed_reader
+
+    fo = PipeReader(data, chunk=777) if pipe else io.BytesIO(data)
+    return read_everything(open_compressed_reader(fo, compression))
+
+
 def damage(data: st.DataObject, packed: bytes) -> bytes:
     """``packed`` with one to four bytes overwritten, then cut at a drawn length."""
     damaged = bytearray(packed)

@@ -15,7 +15,7 @@ import tracemalloc
 
 import pytest
 import snappy
-from conftest import PipeReader, damage, read_everything
+from conftest import PipeReader, damage, read_decompressed, read_everything, write_in_pieces
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -43,16 +43,12 @@ def block(*chunks: bytes) -> bytes:
 
 def written(data: bytes, *, block_size: int = BLOCK_SIZE, piece: int = 1000) -> bytes:
     out = io.BytesIO()
-    writer = SnappyBlockWriter(out, block_size)
-    for start in range(0, len(data), piece):
-        writer.write(data[start : start + piece])
-    writer.finish()
+    write_in_pieces(SnappyBlockWriter(out, block_size), data, piece)
     return out.getvalue()
 
 
 def read(data: bytes, *, pipe: bool = False) -> bytes:
-    fo = PipeReader(data, chunk=777) if pipe else io.BytesIO(data)
-    return read_everything(open_compressed_reader(fo, Compression.SNAPPY))
+    return read_decompressed(data, Compression.SNAPPY, pipe=pipe)
 
 
 # --------------------------------------------------------------------------- hand vectors

@@ -14,7 +14,7 @@ import tracemalloc
 
 import pytest
 import zstandard
-from conftest import PipeReader, damage, read_everything
+from conftest import PipeReader, damage, read_decompressed, read_everything, write_in_pieces
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,16 +36,12 @@ SKIPPABLE_FRAME = bytes.fromhex("502a4d18 03000000 010203")
 
 def written(data: bytes, *, frame_size: int = FRAME_SIZE, piece: int = 1000) -> bytes:
     out = io.BytesIO()
-    writer = ZstdFrameWriter(out, frame_size)
-    for start in range(0, len(data), piece):
-        writer.write(data[start : start + piece])
-    writer.finish()
+    write_in_pieces(ZstdFrameWriter(out, frame_size), data, piece)
     return out.getvalue()
 
 
 def read(data: bytes, *, pipe: bool = False) -> bytes:
-    fo = PipeReader(data, chunk=777) if pipe else io.BytesIO(data)
-    return read_everything(open_compressed_reader(fo, Compression.ZSTD))
+    return read_decompressed(data, Compression.ZSTD, pipe=pipe)
 
 
 def zstandard_reads(data: bytes) -> bytes:
