@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import itertools
 import os
 import stat
 import threading
@@ -139,7 +140,7 @@ def test_write_error_names_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     target = tmp_path / "d.bin"
-    monkeypatch.setattr(output.os, "fdopen", lambda fd, mode: FullDisk(fd, mode))
+    monkeypatch.setattr(output, "_temp_file", lambda fd, sync: FullDisk(fd, "wb"))
     with pytest.raises(MonogenError) as info, open_output(target) as fo:
         fo.write(b"x" * 100)
     assert str(info.value) == f"cannot write {target}: No space left on device"
@@ -180,3 +181,49 @@ def test_fifo_is_written_in_place(tmp_path: Path) -> None:
 def test_directory_as_output_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MonogenError, match="is a directory"), open_output(tmp_path, force=True):
         pass
+
+
+def _record_writeback(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The (offset, length) ranges handed to the kernel for early writeback."""
+    calls: list[tuple[int, int]] = []
+
+    def fadvise(fd: int, offset: int, length: int, advice: int) -> None:
+        assert advice == os.POSIX_FADV_DONTNEED
+        calls.append((offset, length))
+
+    monkeypatch.setattr(os, "posix_fadvise", fadvise)
+    return calls
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
+def test_a_durable_file_is_written_back_while_it_grows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # So the closing fsync finds little left to write: every full window already
+    # written is handed to the kernel, each byte once, in order.
+    calls = _record_writeback(monkeypatch)
+    window = output.WRITEBACK_WINDOW
+    piece = os.urandom(window // 3 + 1)
+    target = tmp_path / "d.bin"
+    with open_output(target) as fo:
+        for _ in range(10):
+            fo.write(piece)
+    assert target.read_bytes() == piece * 10
+    size = len(piece) * 10
+    assert calls, "no writeback was started"
+    assert calls[0][0] == 0
+    assert all(a + n == b for (a, n), (b, _) in itertools.pairwise(calls))
+    assert all(n >= window for _, n in calls)
+    assert calls[-1][0] + calls[-1][1] <= size
+
+
+def test_no_writeback_without_fsync_or_for_a_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _record_writeback(monkeypatch)
+    big = bytes(2 * output.WRITEBACK_WINDOW + 1)
+    with open_output(tmp_path / "d.bin", sync=False) as fo:
+        fo.write(big)
+    with open_output("/dev/null") as fo:
+        fo.write(big)
+    assert calls == []
