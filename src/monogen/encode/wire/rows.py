@@ -45,10 +45,27 @@ UNIT = 2
 # A ragged block at least this wide per row is compacted on its own: copying it into a
 # shared matrix would cost more than joining one more piece per row.
 ALONE_WIDTH = 1024
+# What numpy's boolean index spends on each run of kept elements, in elements' time
+# (profiled: ~25 ns a run against ~0.6 ns an element more for a gather).
+RUN_COST = 40
 
 
 def _stands_alone(block: _Block) -> bool:
     return block.mask is not None and block.width >= ALONE_WIDTH
+
+
+def _kept(data: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``data[mask]``, by the faster of numpy's two ways for this mask.
+
+    A boolean index copies each run of kept elements by a call of its own (about
+    ``RUN_COST`` elements' worth of time); a mask cut into many short runs (a cell
+    dropped here and there) is faster taken as a gather of its kept elements' indices.
+    """
+    flags = mask.ravel()
+    runs = np.count_nonzero(flags[1:] != flags[:-1])
+    if runs * RUN_COST > len(flags):
+        return data.ravel().take(np.flatnonzero(flags))
+    return data[mask]
 
 
 def _split(blob: bytes, offsets: list[int]) -> list[bytes]:
@@ -231,11 +248,8 @@ class Rows:
             offsets = np.zeros(rows + 1, dtype=np.int64)  # compacted where it is, uncopied
             np.cumsum(only.lengths, out=offsets[1:])
             assert isinstance(only.data, np.ndarray)
-            if only.unit == UNIT:
-                kept = only.data.view(np.uint16)[only.mask]
-            else:
-                kept = only.data[only.mask]
-            return kept.tobytes(), offsets.tolist()
+            data = only.data.view(np.uint16) if only.unit == UNIT else only.data
+            return _kept(data, only.mask).tobytes(), offsets.tolist()
         width = sum(b.width for b in blocks)
         matrix = np.empty((rows, width), dtype=np.uint8)
         ragged = [b for b in blocks if b.mask is not None]
@@ -252,7 +266,7 @@ class Rows:
             at = end
         offsets = np.zeros(rows + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        flat = matrix[mask] if mask is not None else matrix
+        flat = _kept(matrix, mask) if mask is not None else matrix
         return flat.tobytes(), offsets.tolist()
 
 
