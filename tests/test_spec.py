@@ -8,14 +8,11 @@ Records are read back through the protobuf classes, not through the sampler.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from scipy import stats
 
-from monogen.cli import cli
 from monogen.errors import SchemaError
 from monogen.gen.distributions import feature_key, rank_hashes, zipf_ranks
 from monogen.gen.generator import RecordGenerator
@@ -23,7 +20,6 @@ from monogen.gen.schema import Schema, default_schema
 from monogen.gen.spec import GenSpec, parse_spec
 from monogen.proto import example_pb2, proto_parser_pb2
 
-DATA = Path(__file__).parent / "data"
 P_MIN = 1e-4
 MASK_V2 = (1 << 48) - 1
 
@@ -50,22 +46,6 @@ def fids_of(record: example_pb2.Example, name: str) -> list[int] | None:
 
 
 # --------------------------------------------------------------------------- default path
-
-
-@pytest.mark.parametrize("variant", ["example", "instance", "example_batch"])
-def test_no_spec_keeps_the_bytes_of_the_build_before_specs(variant: str, tmp_path: Path) -> None:
-    """tests/data/default_spec_*.bin were written by the build before specs existed."""
-    out = tmp_path / "d.bin"
-    result = CliRunner().invoke(
-        cli,
-        [
-            "datafile", "--variant", variant, "--num-batch", "3", "--batch-size", "8",
-            "--seed", "7", "--req-time", "1700000000", "--drop-rate", "0.5",
-            "--out", str(out), "-q",
-        ],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert out.read_bytes() == (DATA / f"default_spec_{variant}.bin").read_bytes()
 
 
 def test_an_empty_spec_changes_nothing() -> None:
