@@ -1,11 +1,23 @@
-"""The sparse sampler's layout: every cell's fids in place, slot bits set, rows in slot order."""
+"""The samplers: every sparse cell's fids in place, slot bits set, rows in slot order;
+uniforms from 32-bit words; dense features drawn a dtype at a time."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from monogen.gen import fids
-from monogen.gen.sampling import SparseKind, SparsePlan, SparseSpec
+from monogen.gen.sampling import (
+    DensePlan,
+    SparseKind,
+    SparsePlan,
+    SparseSpec,
+    random_words,
+    uniform_float32,
+    word_threshold,
+    words_above,
+)
+from monogen.gen.schema import DType, FeatureMeta
 
 
 def test_block_cells_hold_their_fids_in_their_first_slots() -> None:
@@ -33,3 +45,54 @@ def test_rows_list_each_record_fids_in_slot_order() -> None:
     assert all(row.count(1) == 1 for row in per_row)  # slot 1: always exactly one fid
     assert {row.count(5) for row in per_row} == {0, 1, 2, 3}
     assert drawn.offsets[-1] == len(drawn.fids) == sum(len(row) for row in per_row)
+
+
+def test_uniform_float32_is_numpys_float32_of_the_same_stream() -> None:
+    # numpy makes a float32 of each 32-bit half of a raw draw, low half first.
+    expected = np.random.Generator(np.random.PCG64(5)).random(1001, dtype=np.float32)
+    drawn = uniform_float32(np.random.Generator(np.random.PCG64(5)), 1001)
+    assert drawn.dtype == np.float32
+    assert drawn.tolist() == expected.tolist()
+
+
+def test_random_words_are_the_raw_draws_halves_low_first() -> None:
+    raw = np.random.PCG64(9).random_raw(3).tolist()
+    words = random_words(np.random.Generator(np.random.PCG64(9)), 5).tolist()
+    assert words == [
+        raw[0] & 0xFFFFFFFF,
+        raw[0] >> 32,
+        raw[1] & 0xFFFFFFFF,
+        raw[1] >> 32,
+        raw[2] & 0xFFFFFFFF,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("probability", "kept"),
+    [
+        (0.0, [False, True, True, True]),  # above 0: every word but 0
+        (0.5, [False, False, True, True]),  # 2**31 / 2**32 is not above 0.5
+        (1.0, [False, False, False, False]),  # nothing is above 1
+    ],
+)
+def test_words_above_a_probability(probability: float, kept: list[bool]) -> None:
+    words = np.array([0, 2**31, 2**31 + 1, 2**32 - 1], dtype=np.uint32)
+    assert words_above(words, word_threshold(probability)).tolist() == kept
+
+
+def test_dense_plan_draws_each_dtype_at_once_and_keeps_schema_order() -> None:
+    metas = [
+        FeatureMeta.make("a", shape=2, dtype=DType.FLOAT32),
+        FeatureMeta.make("b", shape=3, dtype=DType.INT64),
+        FeatureMeta.make("c", shape=1, dtype=DType.FLOAT32),
+        FeatureMeta.make("d", shape=2, dtype=DType.STRING),
+    ]
+    a, b, c, d = DensePlan(metas).draw(np.random.default_rng(4), 5)
+    assert d is None
+    assert a is not None and b is not None and c is not None
+    assert (a.shape, b.shape, c.shape) == ((5, 2), (5, 3), (5, 1))
+    assert (a.dtype, b.dtype, c.dtype) == (np.float32, np.int64, np.float32)
+    # The float32 features share one draw: a's rows, then c's.
+    together = uniform_float32(np.random.default_rng(4), 15)
+    assert a.ravel().tolist() + c.ravel().tolist() == together.tolist()
+    assert ((b >= 2**62 - 1) & (b <= 2**63 - 1)).all()

@@ -40,12 +40,14 @@ from monogen.errors import SchemaError
 from monogen.formats import DEFAULT_BATCH_SIZE as DEFAULT_BATCH_SIZE
 from monogen.formats import Variant as Variant
 from monogen.gen.sampling import (
+    WORD_BITS,
     BatchDraw,
+    DensePlan,
     LineIdPlan,
     SparsePlan,
     SparseSpec,
     agree_line_ids,
-    draw_dense,
+    random_words,
     warn_unfilled_dense,
 )
 from monogen.gen.schema import Schema
@@ -164,6 +166,7 @@ class RecordGenerator:
         self._build = codec.build
         self._encode = codec.wire(schema) if encoder == WIRE else None
         self._fidv1_plan, self._sparse_plan = self._sparse_plans()
+        self._dense_plan = DensePlan(schema.dense)
         warn_unfilled_dense(schema.dense)
 
     def _arguments(self) -> dict[str, Any]:
@@ -209,10 +212,10 @@ class RecordGenerator:
         A whole batch is always drawn; callers that need fewer records cut the
         encoded batch, so a short batch is a prefix of the full one.
         """
-        rng, schema, n = batch_rng(self.seed, index), self.schema, self.batch_size
+        rng, n = batch_rng(self.seed, index), self.batch_size
         fidv1 = self._fidv1_plan.draw_rows(rng, n)
         sparse = self._sparse_plan.draw(rng, n, drop_rate=self.drop_rate)
-        dense = tuple(draw_dense(rng, meta, n) for meta in schema.dense)
+        dense = self._dense_plan.draw(rng, n)
         labels = self._draw_labels(rng, n)
         line_ids = self._line_id.draw(rng, n)
         agree_line_ids(line_ids, self._sparse_plan.specs, sparse)
@@ -226,7 +229,8 @@ class RecordGenerator:
             return drawn.astype(np.float32)
         if self.variant is Variant.EXAMPLE_BATCH and shape is None:
             return (np.arange(n, dtype=np.float32) % 2).reshape(n, 1)
-        return rng.integers(0, 2, size=(n, shape or 1)).astype(np.float32)
+        coins = random_words(rng, n * (shape or 1)) >> np.uint32(WORD_BITS - 1)  # a word's top bit
+        return coins.astype(np.float32).reshape(n, shape or 1)
 
     def batch_messages(self, index: int | None = None) -> Sequence[Message]:
         """Batch ``index`` (by default the first this generator draws) as messages."""

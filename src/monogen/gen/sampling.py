@@ -11,6 +11,7 @@ every encoder produces the same records from the same seed.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -54,6 +55,47 @@ _NUMPY_DTYPES: dict[DType, type] = {
     DType.FLOAT64: np.float64,
     DType.INT64: np.int64,
 }
+WORD_BITS = 32
+_FLOAT32_STEP = np.float32(2.0**-24)  # float32 holds 24 bits exactly: k * 2**-24 for k < 2**24
+
+
+def random_words(rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` uniform 32-bit words, two from each of the bit generator's raw outputs.
+
+    Half the raw draws a uniform per value would take, and no per-call set-up: kept
+    or dropped, a fid count and a float32 each need no more than 32 random bits.
+    The words come low half first whatever the machine's byte order.
+    """
+    raw = rng.bit_generator.random_raw((count + 1) // 2)
+    words: np.ndarray = raw.astype("<u8", copy=False).view("<u4")[:count]
+    return words
+
+
+def uniform_float32(rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` float32 uniform in [0, 1): a word's top 24 bits times 2**-24.
+
+    The value ``Generator.random(dtype=np.float32)`` makes of a 32-bit draw, made
+    here from ``random_words`` in three array operations.
+    """
+    words = random_words(rng, count)
+    words >>= np.uint32(WORD_BITS - 24)
+    values = words.astype(np.float32)
+    values *= _FLOAT32_STEP
+    return values
+
+
+def word_threshold(probability: float) -> int:
+    """The word ``w`` above which ``w / 2**32 > probability``: ``words > threshold`` is a
+    uniform draw above ``probability`` (``2**32`` when none is, as for 1.0)."""
+    return math.floor(probability * 2**WORD_BITS)
+
+
+def words_above(words: np.ndarray, threshold: int) -> np.ndarray:
+    """``words > threshold`` as a fresh bool array, for any threshold ``word_threshold`` gives."""
+    if threshold > np.iinfo(np.uint32).max:
+        return np.zeros(words.shape, dtype=bool)
+    above: np.ndarray = words > threshold
+    return above
 
 
 class SparseKind(IntEnum):
@@ -219,10 +261,10 @@ _SINGLE_KINDS = frozenset({SparseKind.ONE, SparseKind.DROPPABLE})
 class SparsePlan:
     """The sparse features of a schema, drawn together a batch at a time.
 
-    A batch takes at most three random draws whatever the number of features: a
-    uniform per (feature, row) deciding kept or dropped (only when some feature can
-    be dropped), another deciding the fid count (only when some count varies), and
-    a hash for every fid slot of every cell, which the slots' high bits are laid
+    A batch takes two random draws whatever the number of features: 32-bit words,
+    one per (feature, row) deciding kept or dropped (only when some feature can be
+    dropped) and one deciding the fid count (only when some count varies), and a
+    hash for every fid slot of every cell, which the slots' high bits are laid
     over. Drawing every slot, used or not, keeps each cell's fids in place: no
     numpy call has to gather a random number of fids per cell.
     """
@@ -230,16 +272,21 @@ class SparsePlan:
     def __init__(self, specs: Sequence[SparseSpec]) -> None:
         self.specs = tuple(specs)
         kinds = np.array([s.kind for s in self.specs], dtype=np.int8).reshape(-1, 1)
-        self._one = kinds == SparseKind.ONE
-        self._fidv1 = kinds == SparseKind.FIDV1
-        self._droppable = kinds == SparseKind.DROPPABLE
-        self._sequence = kinds == SparseKind.SEQUENCE
-        self._may_drop = bool(self._droppable.any() or self._sequence.any())
-        self._counts_vary = bool(self._sequence.any() or self._fidv1.any())
-        # Every cell keeps its drawn count (an Instance's fid-v1 slots): no per-cell choice.
-        self._all_drawn = bool(self._fidv1.all())
+        one, fidv1 = kinds == SparseKind.ONE, kinds == SparseKind.FIDV1
+        droppable, sequence = kinds == SparseKind.DROPPABLE, kinds == SparseKind.SEQUENCE
+        varies = sequence | fidv1
+        self._always = one | fidv1  # present in every row
+        # Present when their draw is kept: sequence-like features only when drop_rate > 0.
+        self._keepable = {False: droppable, True: droppable | sequence}
+        self._may_drop = bool(droppable.any() or sequence.any())
+        self._counts_vary = bool(varies.any())
+        self._present: dict[tuple[int, int], np.ndarray] = {}
         # Count outcomes per feature: a uniform u in [0, 1) gives floor(u * outcomes).
         self._outcomes = np.array([_MAX_FIDS[s.kind] + 1 for s in self.specs]).reshape(-1, 1)
+        # A count from a 32-bit word w: (w * scale >> 32) + base, then 0 where absent;
+        # scale is the outcomes of a varying count and 0 for a single fid, whose base is 1.
+        self._count_scale = np.where(varies, self._outcomes, 0).astype(np.int64)
+        self._count_base = (~varies).astype(np.int64)
         self.width = fid_width(self.specs)
         self._high = np.array([s.layout.encode(s.slot, 0) for s in self.specs], dtype=np.uint64)
         layouts = {s.layout for s in self.specs}
@@ -284,23 +331,23 @@ class SparsePlan:
         shape = (len(self.specs), rows)
         if not self.specs:
             return RowFids(_NO_FIDS, np.zeros(rows + 1, dtype=np.int64))
-        present, counts = self._counts(rng, shape, drop_rate=0.0)
+        present, counts = self._counts(rng, shape, drop_rate=0.0, row_major=True)
         if self._groups:
             present, counts = self._apply_gens(rng, present, counts)
         by_row = counts.T.ravel().astype(np.intp, copy=False)  # np.repeat's own count type
+        offsets = np.zeros(rows + 1, dtype=np.int64)
+        np.cumsum(counts.sum(axis=0), out=offsets[1:])
         # Here a record holds 1.5 fids per slot on average out of 3 possible: drawing
-        # only those and spreading the slot bits with np.repeat is the faster way.
-        values = fids.random_hashes(rng, int(by_row.sum()))
+        # only those and spreading the slot bits with repeat is the faster way.
+        values = fids.random_hashes(rng, int(offsets[-1]))
         values &= self._mask
-        values |= np.repeat(self._row_high(rows), by_row)
+        values |= self._row_high(rows).repeat(by_row)
         if self._groups:
-            feature_of = np.repeat(np.tile(np.arange(len(self.specs)), rows), by_row)
+            feature_of = np.tile(np.arange(len(self.specs)), rows).repeat(by_row)
             for group in self._groups:
                 if group.ranked:
                     mine = np.isin(feature_of, group.members)
                     values[mine] = self._ranked(rng, group, None, feature_of[mine])
-        offsets = np.zeros(rows + 1, dtype=np.int64)
-        np.cumsum(counts.sum(axis=0), out=offsets[1:])
         return RowFids(values, offsets)
 
     def _apply_gens(
@@ -354,23 +401,43 @@ class SparsePlan:
         return high
 
     def _counts(
-        self, rng: np.random.Generator, shape: tuple[int, int], drop_rate: float
+        self,
+        rng: np.random.Generator,
+        shape: tuple[int, int],
+        drop_rate: float,
+        *,
+        row_major: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``(present, counts)``, both ``(features, rows)``."""
-        present = self._one | self._fidv1
-        counting = self._fidv1
-        if self._may_drop:
-            kept = rng.random(shape) > drop_rate
-            sequence_kept = self._sequence & kept if drop_rate > 0 else np.zeros(shape, bool)
-            present = present | (self._droppable & kept) | sequence_kept
-            counting = counting | sequence_kept
-        present = np.broadcast_to(present, shape)
+        """``(present, counts)``, both ``(features, rows)``, from one 32-bit word per
+        (feature, row) for kept or dropped and one for the count, each drawn only
+        when some feature needs it. ``row_major`` lays the arrays out row after row
+        (a transposed view), the order in which ``draw_rows`` reads them.
+        """
+        cells = shape[0] * shape[1]
+        dropping = self._may_drop
+        words = random_words(rng, cells * (int(dropping) + int(self._counts_vary)))
+
+        def uniforms(part: int) -> np.ndarray:
+            cut = words[part * cells : (part + 1) * cells]
+            return cut.reshape(shape[::-1]).T if row_major else cut.reshape(shape)
+
+        if dropping:
+            present = words_above(uniforms(0), word_threshold(drop_rate))
+            present &= self._keepable[drop_rate > 0]
+            present |= self._always
+        elif shape in self._present:
+            present = self._present[shape]
+        else:  # read-only, so one array serves every batch
+            present = self._present[shape] = np.broadcast_to(self._always, shape)
         if not self._counts_vary:
             return present, present.astype(np.int64)
-        drawn = (rng.random(shape) * self._outcomes).astype(np.int64)
-        if self._all_drawn:
-            return present, drawn
-        return present, np.where(counting, drawn, present)
+        counts = uniforms(int(dropping)).astype(np.int64)
+        counts *= self._count_scale
+        counts >>= WORD_BITS
+        counts += self._count_base
+        if dropping:
+            counts *= present
+        return present, counts
 
     def _slots(
         self, rng: np.random.Generator, shape: tuple[int, ...], high: np.ndarray
@@ -396,18 +463,69 @@ class RowFids:
 _NO_FIDS = np.zeros(0, dtype=np.uint64)
 
 
+def _float64(rng: np.random.Generator, count: int) -> np.ndarray:
+    values: np.ndarray = rng.random(count)
+    return values
+
+
+def _big_ints(rng: np.random.Generator, count: int) -> np.ndarray:
+    values: np.ndarray = rng.integers(
+        BIG_INT_LOW, BIG_INT_HIGH, size=count, endpoint=True, dtype=np.int64
+    )
+    return values
+
+
+# A dtype's values when no generation spec says otherwise (docs/generation.md,
+# "Dense value rules"), ``count`` at a time; the order is the order of the draws.
+_DENSE_FILLERS: dict[DType, Callable[[np.random.Generator, int], np.ndarray]] = {
+    DType.FLOAT32: uniform_float32,
+    DType.FLOAT64: _float64,
+    DType.INT64: _big_ints,
+}
+
+
+class DensePlan:
+    """The dense features of a schema, drawn a batch at a time.
+
+    Features filled by their dtype's rule take one draw per dtype (float32, then
+    float64, then int64), each feature a contiguous ``(n, shape)`` view of it;
+    then each feature with a generation spec draws its own, in schema order. A
+    dtype with no filler gives None.
+    """
+
+    def __init__(self, features: Sequence[FeatureMeta]) -> None:
+        self.features = tuple(features)
+        by_dtype: dict[DType, list[tuple[int, int]]] = {dtype: [] for dtype in _DENSE_FILLERS}
+        self._specced: list[tuple[int, DenseGen, type]] = []
+        for i, meta in enumerate(self.features):
+            if isinstance(meta.gen, DenseGen) and meta.dtype in DENSE_DTYPES:
+                self._specced.append((i, meta.gen, _NUMPY_DTYPES[meta.dtype]))
+            elif meta.dtype in by_dtype:
+                by_dtype[meta.dtype].append((i, meta.shape))
+        # Per dtype: its filler, its features' (index, shape), and their values per row.
+        self._draws = [
+            (_DENSE_FILLERS[dtype], members, sum(shape for _, shape in members))
+            for dtype, members in by_dtype.items()
+            if members
+        ]
+
+    def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray | None, ...]:
+        """Every feature's ``(n, shape)`` values (None for a dtype left empty)."""
+        out: list[np.ndarray | None] = [None] * len(self.features)
+        for fill, members, width in self._draws:
+            values = fill(rng, n * width)
+            start = 0
+            for i, shape in members:
+                out[i] = values[start : start + n * shape].reshape(n, shape)
+                start += n * shape
+        for i, gen, dtype in self._specced:
+            out[i] = draw_values(rng, gen, (n, self.features[i].shape), dtype)
+        return tuple(out)
+
+
 def draw_dense(rng: np.random.Generator, meta: FeatureMeta, n: int) -> np.ndarray | None:
-    """``(n, shape)`` values, or None for a dtype the original left empty."""
-    size = (n, meta.shape)
-    if isinstance(meta.gen, DenseGen) and meta.dtype in DENSE_DTYPES:
-        return draw_values(rng, meta.gen, size, _NUMPY_DTYPES[meta.dtype])
-    if meta.dtype is DType.FLOAT32:
-        return rng.random(size, dtype=np.float32)
-    if meta.dtype is DType.FLOAT64:
-        return rng.random(size)
-    if meta.dtype is DType.INT64:
-        return rng.integers(BIG_INT_LOW, BIG_INT_HIGH, size=size, endpoint=True, dtype=np.int64)
-    return None
+    """One feature's ``(n, shape)`` values, or None for a dtype the original left empty."""
+    return DensePlan([meta]).draw(rng, n)[0]
 
 
 def warn_unfilled_dense(features: Sequence[FeatureMeta]) -> None:
@@ -440,9 +558,14 @@ class LineIdField:
 
 def _hashed_id(slot: int) -> _Sampler:
     """A fid-like id (v2 layout: 48 hash bits under ``slot``), as a fid's hash is drawn."""
+    high = np.uint64(fids.V2.check_slot(slot) << fids.V2.hash_bits)
+    mask = np.uint64(fids.V2.mask)
 
     def sample(rng: np.random.Generator, n: int) -> np.ndarray:
-        return fids.V2.encode(slot, fids.random_hashes(rng, n))
+        ids = fids.random_hashes(rng, n)
+        ids &= mask
+        ids |= high
+        return ids
 
     return sample
 
