@@ -542,6 +542,22 @@ def test_writer_context_manager_counts_and_leaves_file_open() -> None:
     )
 
 
+@pytest.mark.parametrize("options", ALL_OPTIONS, ids=HeaderOptions.describe)
+def test_write_many_frames_each_record_as_written_alone(options: HeaderOptions) -> None:
+    # More records than one framing call packs, of sizes 0 up, read back by hand.
+    payloads = [bytes([i % 251]) * (i % 37) for i in range(600)]
+    out = io.BytesIO()
+    with DataFileWriter(out, header=options) as writer:
+        writer.write_many(payloads[:1])
+        writer.write_many([])
+        writer.write_many(payloads[1:])
+        assert writer.records_written == 600
+    header = EXPECTED_HEADERS[options.describe()]
+    expected = b"".join(header + u64(len(p)) + p for p in payloads)
+    assert out.getvalue() == expected
+    assert writer.bytes_written == len(expected)
+
+
 # --------------------------------------------------------------------------- compression
 
 

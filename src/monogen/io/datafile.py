@@ -34,6 +34,7 @@ the caller (``monogen inspect`` parses them).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -295,18 +296,51 @@ class DataFileWriter(StreamWriter):
     def write_many(self, payloads: Sequence[bytes]) -> None:
         """Append records with one write to the stream: a batch's worth at a time, the
         per-call cost of writing each framing and payload apart is most of the time
-        a data file of small records takes to write."""
+        a data file of small records takes to write. The framings are packed by one
+        struct call and interleaved with the payloads by slice assignment, so no
+        Python code runs per record."""
         self._check_open()
-        sizes = [len(payload) for payload in payloads]
-        if sizes and max(sizes) > DEFAULT_MAX_RECORD_SIZE:
+        sizes = list(map(len, payloads))
+        if not sizes:
+            return
+        if max(sizes) > DEFAULT_MAX_RECORD_SIZE:
             first = next(i for i, size in enumerate(sizes) if size > DEFAULT_MAX_RECORD_SIZE)
             _check_payload_size(sizes[first], self.records_written + first)
-        prefix = self._prefix
-        framings = [prefix + _pack_u64(size) for size in sizes]
-        framed = b"".join(itertools.chain.from_iterable(zip(framings, payloads, strict=True)))
+        count = len(sizes)
+        parts: list[bytes] = [b""] * (2 * count)
+        for start in range(0, count, _FRAMING_CHUNK):
+            framings = _framings(self._prefix, sizes[start : start + _FRAMING_CHUNK])
+            parts[2 * start : 2 * (start + len(framings)) : 2] = framings
+        parts[1::2] = payloads
+        framed = b"".join(parts)
         self._sink.write(framed)
-        self.records_written += len(sizes)
+        self.records_written += count
         self.bytes_written += len(framed)
+
+
+# Records framed per struct call: a batch's worth, and a bound on the cached structs' size.
+_FRAMING_CHUNK = 256
+
+
+def _framings(prefix: bytes, sizes: list[int]) -> tuple[bytes, ...]:
+    """Each record's header and length, packed by one struct call and cut by another."""
+    pack, split = _framing_structs(len(prefix), len(sizes))
+    if prefix:
+        fields: list[bytes | int] = [prefix] * (2 * len(sizes))
+        fields[1::2] = sizes
+        return split.unpack(pack.pack(*fields))
+    return split.unpack(pack.pack(*sizes))
+
+
+@functools.lru_cache(maxsize=64)
+def _framing_structs(prefix_size: int, count: int) -> tuple[struct.Struct, struct.Struct]:
+    """For ``count`` records: one struct packing every header and length (the header is
+    the same bytes each time), and one cutting the result into per-record framings."""
+    framing = f"{prefix_size}sQ" if prefix_size else "Q"
+    return (
+        struct.Struct("<" + framing * count),
+        struct.Struct(f"{prefix_size + U64_SIZE}s" * count),
+    )
 
 
 def write(
