@@ -519,9 +519,9 @@ def test_show_keeps_the_first_sound_records() -> None:
 
 
 def test_progress_adds_up_to_the_bytes_read() -> None:
-    payloads = generated("instance", batches=DETECT_WINDOW) * 100
+    payloads = generated("instance", batches=DETECT_WINDOW) * 400
     data = sort_id_file(payloads)
-    assert len(data) > 2 * READ_BLOCK
+    assert len(data) > 2 * datafile.READ_BLOCK
     steps: list[int] = []
     inspect_bytes(data, progress=steps.append)
     assert sum(steps) == len(data)

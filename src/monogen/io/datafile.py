@@ -33,12 +33,13 @@ the caller (``monogen inspect`` parses them).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import itertools
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import BinaryIO, NamedTuple, NoReturn, Protocol
 
 from monogen.errors import (
     CorruptRecordError,
@@ -59,7 +60,7 @@ from monogen.io.streams import READ_CHUNK, BinarySource, read_exact, remaining
 U64 = struct.Struct("<Q")
 U64_SIZE = U64.size  # 8
 _pack_u64 = U64.pack
-_unpack_u64 = U64.unpack
+_unpack_u64_from = U64.unpack_from
 
 # Monolith's reader treats this payload length as a corrupt record.
 CORRUPT_LENGTH = 0xFEFEFEFE
@@ -363,22 +364,39 @@ def write(
 
 # --------------------------------------------------------------------------- reading
 
+# Input is read in blocks of this size and records are cut out of each block, so a
+# record costs no read call of its own. A record longer than a block is read whole,
+# in pieces of at most ``READ_CHUNK``.
+READ_BLOCK = 4 << 20
+
 
 class _EndOfData(Exception):
     """The stream ended exactly between two records: the clean end of the file."""
 
 
 class _Cursor:
-    """Sequential reads with the bookkeeping that error messages need."""
+    """Sequential reads through one reused block buffer, with the bookkeeping that error
+    messages need.
+
+    ``view[at:size]`` holds the bytes read from the stream and not consumed yet;
+    ``pos`` is the stream offset of ``view[at]``, ``start`` that of the record being
+    read. The buffer is filled in place (``readinto``), so reading allocates nothing
+    but the payloads.
+    """
 
     def __init__(
         self, src: BinarySource, *, label: str, options: HeaderOptions, end: int | None, limit: int
     ) -> None:
         self._read = src.read
+        self._readinto = _reader_into(src)
         self._label = label
         self._options = options
         self._end = end  # total stream length when cheaply known, for early length checks
-        self._limit = limit  # max_record_size
+        self.limit = limit  # max_record_size
+        block = READ_BLOCK if end is None else max(min(READ_BLOCK, end), U64_SIZE)
+        self.view = memoryview(bytearray(block))
+        self.at = 0
+        self.size = 0
         self.pos = 0
         self.index = 0
         self.start = 0
@@ -390,55 +408,100 @@ class _Cursor:
         return f" (reading with header {self._options.describe()})"
 
     def u64(self, field: str) -> int:
-        (value,) = _unpack_u64(self.take(U64_SIZE, field))
+        if self.at + U64_SIZE > self.size:
+            self._refill(U64_SIZE, field)
+        (value,) = _unpack_u64_from(self.view, self.at)
+        self.at += U64_SIZE
+        self.pos += U64_SIZE
         return value
 
     def take(self, size: int, field: str) -> bytes:
-        data = self._read_exact(size)
-        if len(data) < size:
-            if not data and self.pos == self.start:
-                raise _EndOfData
-            raise TruncatedRecordError(
-                f"{self.where()}: data ends {len(data)} bytes into the {size}-byte {field}"
-                f"{self.hint()}"
-            )
+        if self.at + size > self.size:
+            if size > len(self.view):
+                return self._take_long(size, field)
+            self._refill(size, field)
+        at = self.at
+        self.at = at + size
         self.pos += size
-        return data
+        return self.view[at : at + size].tobytes()
 
     def skip(self, size: int, field: str) -> None:
         self.check_size(size, field)
-        while size:
+        while size:  # in pieces, so a long sort id costs no more memory than READ_CHUNK
             piece = min(size, READ_CHUNK)
             self.take(piece, field)
             size -= piece
 
     def check_size(self, size: int, field: str) -> None:
         left = None if self._end is None else self._end - self.pos
-        if size <= self._limit and (left is None or size <= left):
+        if size <= self.limit and (left is None or size <= left):
             return  # the common case, without building the message's place and hint
         check_length(
-            size, limit=self._limit, left=left, where=self.where(), field=field, hint=self.hint()
+            size, limit=self.limit, left=left, where=self.where(), field=field, hint=self.hint()
         )
 
-    def _read_exact(self, size: int) -> bytes:
-        """``size`` bytes, fewer only at end of stream; decompression errors get our place."""
+    def _refill(self, size: int, field: str) -> None:
+        """Move the unread bytes to the front of the buffer and read until it holds ``size``
+        (at most the buffer's length); fewer only at the end of the stream."""
+        view, tail = self.view, self.size - self.at
+        view[:tail] = view[self.at : self.size]
+        self.at, self.size = 0, tail
+        with self._placed():
+            while self.size < size:
+                got = self._readinto(view[self.size :])
+                if not got:
+                    break
+                self.size += got
+        if self.size < size:
+            self._ended(self.size, size, field)
+
+    def _take_long(self, size: int, field: str) -> bytes:
+        """A field longer than the buffer: the unread bytes, then the rest read at once."""
+        head = self.view[self.at : self.size].tobytes()
+        self.at = self.size = 0
+        with self._placed():
+            data = head + read_exact(self._read, size - len(head))
+        if len(data) < size:
+            self._ended(len(data), size, field)
+        self.pos += size
+        return data
+
+    @contextlib.contextmanager
+    def _placed(self) -> Iterator[None]:
+        """Errors from the decompressor under the stream get the record's place."""
         try:
-            if size <= READ_CHUNK:  # one read is enough from a buffered stream: no join
-                data = self._read(size)
-                if len(data) == size or not data:
-                    return data
-                return data + read_exact(self._read, size - len(data))
-            return read_exact(self._read, size)
-        except (CorruptRecordError, TruncatedRecordError) as exc:  # from the decompressor
+            yield
+        except (CorruptRecordError, TruncatedRecordError) as exc:
             raise type(exc)(f"{self.where()}: {exc}") from exc
+
+    def _ended(self, have: int, size: int, field: str) -> NoReturn:
+        """The stream ended ``have`` bytes into a ``size``-byte field."""
+        if not have and self.pos == self.start:
+            raise _EndOfData
+        raise TruncatedRecordError(
+            f"{self.where()}: data ends {have} bytes into the {size}-byte {field}{self.hint()}"
+        )
+
+
+def _reader_into(src: BinarySource) -> Callable[[memoryview], int]:
+    """``src``'s ``readinto`` (no copy), or one made of its ``read``."""
+    readinto = getattr(src, "readinto", None)
+    if readinto is not None:
+        return lambda view: int(readinto(view) or 0)
+    read = src.read
+
+    def read_into(view: memoryview) -> int:
+        data = read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    return read_into
 
 
 def _read_header(cur: _Cursor, options: HeaderOptions) -> tuple[int | None, int | None]:
     """Consume one record header as Monolith's readers do; return (data_source_key, pb_type)."""
     if options.lagrangex:
-        h = cur.u64("lagrangex header")
-        data_source_key = ((h & UINT32_MASK) >> DATA_SOURCE_KEY_SHIFT) << DATA_SOURCE_KEY_SHIFT
-        return data_source_key, h & PB_TYPE_MASK
+        return _lagrangex_fields(cur.u64("lagrangex header"))
     sort_id_size: int | None = None
     if options.kafka_dump_prefix:
         prefix = cur.u64("kafka-dump prefix")
@@ -455,9 +518,83 @@ def _read_header(cur: _Cursor, options: HeaderOptions) -> tuple[int | None, int 
     return None, None
 
 
+def _lagrangex_fields(h: int) -> tuple[int, int]:
+    """(data_source_key, pb_type) of a lagrangex header ``h``."""
+    return ((h & UINT32_MASK) >> DATA_SOURCE_KEY_SHIFT) << DATA_SOURCE_KEY_SHIFT, h & PB_TYPE_MASK
+
+
+def _plain_framing(options: HeaderOptions) -> struct.Struct:
+    """The header and length of a record whose sort id is empty, as one struct.
+
+    Unpacked, it gives the fields that must be 0 for that shape (the sort-id size, and
+    a kafka-dump prefix), or a lagrangex header, then the payload length; fields that
+    are read and forgotten are skipped. Records of this shape, the only one writers
+    produce, are cut straight out of the block; any other goes through ``_read_header``.
+    """
+    if options.lagrangex:
+        fields = "Q"
+    elif options.kafka_dump_prefix:
+        fields = "Q8xQ"  # zero prefix, aggregate-page sort-id size, sort-id size
+    elif options.kafka_dump:
+        fields = "Q8x"  # sort-id size, kafka-dump field
+    else:
+        fields = "Q" if options.sort_id else ""
+    return struct.Struct(f"<{fields}Q")
+
+
 def _stream_label(fo: object) -> str:
     name = getattr(fo, "name", None)
     return name if isinstance(name, str) else "data file"
+
+
+class RecordReader(Iterator[DataRecord]):
+    """The records of a data file (``read``), and how far into the stream they went."""
+
+    def __init__(
+        self,
+        fo: BinarySource,
+        *,
+        header: HeaderOptions,
+        compression: Compression | str | None,
+        max_record_size: int | None,
+    ) -> None:
+        self._cursor: _Cursor | None = None
+        self._records = self._open(fo, header, compression, max_record_size)
+
+    def __iter__(self) -> Iterator[DataRecord]:
+        return self._records
+
+    def __next__(self) -> DataRecord:
+        return next(self._records)
+
+    @property
+    def end(self) -> int:
+        """The offset just past the last record yielded (where the next one starts)."""
+        return 0 if self._cursor is None else self._cursor.start
+
+    def _open(
+        self,
+        fo: BinarySource,
+        header: HeaderOptions,
+        compression: Compression | str | None,
+        max_record_size: int | None,
+    ) -> Iterator[DataRecord]:
+        """Set up on the first ``next`` (as a generator function would), then read."""
+        label = _stream_label(fo)
+        if compression is None:
+            detected = detect_compression(fo)
+            codec, fo = detected.compression, detected.stream
+            if detected.looks_like is not Compression.NONE:
+                label += f" (starts like {detected.looks_like.name} data but does not decompress)"
+        else:
+            codec = Compression.parse(compression)
+        if codec is not Compression.NONE:
+            label += f" ({codec.name}, offsets uncompressed)"
+        src = open_compressed_reader(fo, codec)
+        end = remaining(src) if codec is Compression.NONE else None
+        limit = limits.max_record_size(max_record_size)
+        self._cursor = _Cursor(src, label=label, options=header, end=end, limit=limit)
+        yield from _records(self._cursor, header)
 
 
 def read(
@@ -466,33 +603,44 @@ def read(
     header: HeaderOptions = DEFAULT_HEADER,
     compression: Compression | str | None = None,
     max_record_size: int | None = None,
-) -> Iterator[DataRecord]:
+) -> RecordReader:
     """Yield the records of a data file read with the given header options.
 
     ``compression=None`` means "not said": it is detected (``compression.detect_compression``),
     unlike ``Compression.parse``, where None means NONE. Reading is
-    strictly sequential, so pipes and stdin work; ``fo`` is left open. Errors name
+    strictly sequential, so pipes and stdin work; ``fo`` is left open, read ahead of
+    the last record yielded by up to ``READ_BLOCK`` bytes (``RecordReader.end`` says
+    where the records end). Errors name
     the record index (from 0), its offset and the header options in use:
     ``CorruptRecordError`` for Monolith's 0xfefefefe marker or a length or sort-id
     size over ``max_record_size`` (default: ``monogen.io.limits``), and
     ``TruncatedRecordError`` when the data ends inside a record, or (on a regular
     file) when a length runs past its end, which is said before reading any of it.
     """
-    label = _stream_label(fo)
-    if compression is None:
-        detected = detect_compression(fo)
-        codec, fo = detected.compression, detected.stream
-        if detected.looks_like is not Compression.NONE:
-            label += f" (starts like {detected.looks_like.name} data but does not decompress)"
-    else:
-        codec = Compression.parse(compression)
-    if codec is not Compression.NONE:
-        label += f" ({codec.name}, offsets uncompressed)"
-    src = open_compressed_reader(fo, codec)
-    end = remaining(src) if codec is Compression.NONE else None
-    limit = limits.max_record_size(max_record_size)
-    cur = _Cursor(src, label=label, options=header, end=end, limit=limit)
+    return RecordReader(fo, header=header, compression=compression, max_record_size=max_record_size)
+
+
+def _records(cur: _Cursor, header: HeaderOptions) -> Iterator[DataRecord]:
+    """The records under ``cur``: whole ones in the block cut out of it at once, the rest
+    (a sort id, a record that crosses the block's end, any framing error) field by field."""
+    framing = _plain_framing(header)
+    unpack_from, fixed = framing.unpack_from, framing.size
+    lagrangex = header.lagrangex
+    limit = min(cur.limit, CORRUPT_LENGTH - 1)  # a fast-path length is neither
+    view = cur.view
     while True:
+        at, size = cur.at, cur.size
+        if at + fixed <= size:
+            fields = unpack_from(view, at)
+            length = fields[-1]
+            stop = at + fixed + length
+            if stop <= size and length <= limit and (lagrangex or sum(fields) == length):
+                key, pb_type = _lagrangex_fields(fields[0]) if lagrangex else (None, None)
+                yield DataRecord(cur.start, view[at + fixed : stop].tobytes(), key, pb_type)
+                cur.at = stop
+                cur.pos = cur.start = cur.start + stop - at
+                cur.index += 1
+                continue
         try:
             data_source_key, pb_type = _read_header(cur, header)
             length = cur.u64("payload length")

@@ -40,7 +40,7 @@ are tried. Given both, nothing is read here.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple
@@ -101,18 +101,43 @@ def parse_clean(payload: bytes, message_class: type[Message]) -> Message:
     what gives the wrong type away. Deeper ones are accepted, because deployments
     extend LineId with their own fields.
     """
-    try:
-        message = message_class.FromString(payload)
-    except DecodeError:
-        raise BadPayload(f"does not parse as {message_class.DESCRIPTOR.name}") from None
-    if not len(UnknownFieldSet(message)):  # the common case, without building a set
-        return message
-    unknown = sorted(unknown_fields(message))
+    return clean_parser(message_class)(payload)
+
+
+def clean_parser(message_class: type[Message]) -> Callable[[bytes], Message]:
+    """``parse_clean`` for one message class, as one call per payload: the form a reader
+    that checks every record of a file uses."""
+    parser = _CLEAN_PARSERS.get(message_class)
+    if parser is None:
+        parser = _CLEAN_PARSERS[message_class] = _clean_parser(message_class)
+    return parser
+
+
+_CLEAN_PARSERS: dict[type[Message], Callable[[bytes], Message]] = {}
+
+
+def _clean_parser(message_class: type[Message]) -> Callable[[bytes], Message]:
+    from_string = message_class.FromString
     title = message_class.DESCRIPTOR.name
+
+    def parse(payload: bytes) -> Message:
+        try:
+            message = from_string(payload)
+        except DecodeError:
+            raise BadPayload(f"does not parse as {title}") from None
+        if len(UnknownFieldSet(message)):  # rare: the common case builds no set
+            raise _unknown_top_level(message, title)
+        return message
+
+    return parse
+
+
+def _unknown_top_level(message: Message, title: str) -> BadPayload:
+    unknown = sorted(unknown_fields(message))
     numbers = ", ".join(map(str, unknown))
     plural = "s" if len(unknown) > 1 else ""
     article = "an" if title[0] in "AEIOU" else "a"
-    raise BadPayload(f"not {article} {title}: unknown top-level field{plural} {numbers}")
+    return BadPayload(f"not {article} {title}: unknown top-level field{plural} {numbers}")
 
 
 def unknown_fields(message: Message) -> set[int]:
@@ -272,13 +297,13 @@ def _attempts(
     records: list[DataRecord] = []
     end = 0  # where the record after the last one read starts
     failure: str | None = None
-    prefix = _Prefix(data, label)
+    reader = datafile.read(_Prefix(data, label), header=layout, compression=Compression.NONE)
     try:
-        for record in datafile.read(prefix, header=layout, compression=Compression.NONE):
+        for record in reader:
             records.append(record)
             if not record.payload:
                 break  # fails as every type: no need to frame a run of zeros further
-            end = prefix.tell()
+            end = reader.end
     except TruncatedRecordError as exc:
         if complete:  # else the examined bytes end inside a record: judged on the others
             failure = str(exc)
