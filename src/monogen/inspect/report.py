@@ -23,9 +23,11 @@ the first. An empty input has no records to verify and is reported as a problem.
 
 from __future__ import annotations
 
+import functools
 import io
+import itertools
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -47,15 +49,15 @@ from monogen.inspect.validate import (
     Embedded,
     detect_record_type,
     embedded_records,
-    parse_record,
+    record_parser,
 )
 from monogen.io import datafile
 from monogen.io.compression import SNIFF_SIZE, Compression, open_compressed_reader
-from monogen.io.datafile import HeaderOptions
+from monogen.io.datafile import DataRecord, HeaderOptions
 from monogen.io.detect import RECORD_TYPES as DATAFILE_TYPES
 from monogen.io.detect import Detection
 from monogen.io.streams import BinarySource, peek, position
-from monogen.io.tfrecord import FRAME_OVERHEAD, iter_frames
+from monogen.io.tfrecord import iter_frames
 
 if TYPE_CHECKING:  # only for annotations; typing_extensions is not a runtime dependency
     from typing_extensions import Buffer
@@ -157,15 +159,29 @@ class Report:
         return first if not more else f"{first} (and {more} more bad record{'s' * (more > 1)})"
 
 
-class _Item(NamedTuple):
-    """One record as framed: its payload, or the framing problem found instead."""
+class _Records(NamedTuple):
+    """A file's records as framed, and what its framing errors look like.
 
-    number: int  # records before this one
-    offset: int
-    payload: bytes
-    data_source_key: int | None
-    pb_type: int | None
-    problem: Problem | None
+    ``items`` yields each record: a ``DataRecord`` when its framing is sound (its
+    payload still to be checked), a non-fatal ``Problem`` in its place when the
+    framing is bad but the next record can still be found (a TFRecord data CRC
+    mismatch). A framing error after which no record can be found is raised, as one
+    of ``errors``; its message, after ``prefix``, is the fatal problem.
+    """
+
+    items: Iterator[DataRecord | Problem]
+    errors: tuple[type[Exception], ...]
+    prefix: str = ""
+
+
+def _pull(records: _Records) -> DataRecord | Problem | None:
+    """The next record, a fatal ``Problem`` for a framing error, None at the end."""
+    try:
+        return next(records.items)
+    except StopIteration:
+        return None
+    except records.errors as exc:
+        return Problem(f"{records.prefix}{exc}", fatal=True)
 
 
 # Input is pulled in blocks of this size, so that the many small reads of record
@@ -183,6 +199,7 @@ class _CountingRaw(io.RawIOBase):
     def __init__(self, src: BinarySource, name: str) -> None:
         super().__init__()
         self._src = src
+        self._readinto: Callable[[Buffer], int | None] | None = getattr(src, "readinto", None)
         self.name = name
         self.count = 0
 
@@ -190,10 +207,14 @@ class _CountingRaw(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Buffer, /) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._src.read(len(view))
-        size = len(data)
-        view[:size] = data
+        """Fill ``buffer`` from the source: straight into it when the source can (a file)."""
+        if self._readinto is not None:
+            size = self._readinto(buffer) or 0
+        else:
+            view = memoryview(buffer).cast("B")
+            data = self._src.read(len(view))
+            size = len(data)
+            view[:size] = data
         self.count += size
         return size
 
@@ -224,49 +245,20 @@ def _counted(src: BinarySource, name: str) -> tuple[io.BufferedReader, _Counting
     return io.BufferedReader(raw, READ_BLOCK), raw
 
 
-def _tfrecord_items(src: BinarySource, label: str) -> Iterator[_Item]:
-    """TFRecord frames with their problems, going on past a data CRC mismatch."""
+def _tfrecord_records(src: BinarySource, label: str) -> _Records:
+    """TFRecord frames, going on past a data CRC mismatch."""
     frames = iter_frames(src, keep_going=True)  # type: ignore[arg-type]
-    index = offset = 0
-    while True:
-        try:
-            frame = next(frames)
-        except StopIteration:
-            return
-        except MonogenError as exc:  # framing, length CRC, or the decompressor
-            yield _fatal(index, offset, f"{label}: {exc}")
-            return
-        problem = None
-        if not frame.data_ok:
-            where = f"{label}: record {index} at offset {frame.offset}"
-            problem = Problem(f"{where}: data CRC mismatch", fatal=False)
-        yield _Item(index, frame.offset, frame.data, None, None, problem)
-        offset = frame.offset + len(frame.data) + FRAME_OVERHEAD
-        index += 1
 
+    def items() -> Iterator[DataRecord | Problem]:
+        for index, frame in enumerate(frames):
+            if frame.data_ok:
+                yield DataRecord(frame.offset, frame.data, None, None)
+            else:
+                where = f"{label}: record {index} at offset {frame.offset}"
+                yield Problem(f"{where}: data CRC mismatch", fatal=False)
 
-def _fatal(index: int, offset: int, message: str) -> _Item:
-    return _Item(index, offset, b"", None, None, Problem(message, fatal=True))
-
-
-def _datafile_items(src: BinarySource, label: str, header: HeaderOptions) -> Iterator[_Item]:
-    """Data-file records as ``datafile.read`` frames them; a framing error ends the stream."""
-    index = 0
-    try:
-        for record in datafile.read(src, header=header, compression=Compression.NONE):
-            problem = None
-            if not record.payload:
-                problem = Problem(
-                    f"{label}: record {index} at offset {record.offset}: empty payload, which"
-                    f" usually means the header options do not match the file"
-                    f" (reading with header {header.describe()})",
-                    fatal=False,
-                )
-            key, pb_type = record.data_source_key, record.pb_type
-            yield _Item(index, record.offset, record.payload, key, pb_type, problem)
-            index += 1
-    except (CorruptRecordError, TruncatedRecordError) as exc:
-        yield _Item(index, -1, b"", None, None, Problem(str(exc), fatal=True))
+    # Framing, the length CRC, or the decompressor.
+    return _Records(items(), (MonogenError,), f"{label}: ")
 
 
 def inspect_stream(
@@ -307,10 +299,13 @@ def inspect_stream(
     report.compression, report.format = compressed.compression, container.format
     report.warnings.extend(container.warnings)
     if report.format is not None and not report.problems:
-        plain, inflated = _counted(plain_src, raw.name)
+        # Uncompressed, the counted source is the data: no second buffer to copy through.
+        plain, inflated = plain_src, raw
+        if compressed.compression is not Compression.NONE:
+            plain, inflated = _counted(plain_src, raw.name)
         run = _Run(report, compressed.where, raw, show, progress, visit)
         if report.format is FileFormat.TFRECORD:
-            run.verify(_tfrecord_items(plain, run.where), chosen, TFRECORD_CANDIDATES)
+            run.verify(_tfrecord_records(plain, run.where), chosen, TFRECORD_CANDIDATES)
         else:
             run.verify_datafile(plain, header, chosen)
         report.data_bytes = inflated.count
@@ -358,23 +353,27 @@ class _Run:
         report.suggestions = list(reading.suggestions)
         report.detected, report.assumed = reading.detected, reading.assumed
         report.also_parses_as = reading.also_parses_as
-        items = _datafile_items(reading.stream, self.where, reading.header)
-        self.verify(items, reading.record_type, DATAFILE_TYPES)
+        records = datafile.read(reading.stream, header=reading.header, compression=Compression.NONE)
+        framing_errors = (CorruptRecordError, TruncatedRecordError)
+        self.verify(_Records(iter(records), framing_errors), reading.record_type, DATAFILE_TYPES)
 
     def verify(
-        self, items: Iterator[_Item], chosen: RecordType | None, candidates: Sequence[RecordType]
+        self, records: _Records, chosen: RecordType | None, candidates: Sequence[RecordType]
     ) -> None:
         """Decide the record type on the first records if not known, then check every record."""
         report = self.report
-        window: list[_Item] = []
-        for item in items:
+        window: list[DataRecord | Problem] = []
+        while len(window) < DETECT_WINDOW:
+            item = _pull(records)
+            if item is None:
+                break
             window.append(item)
-            if _is_fatal(item) or len(window) >= DETECT_WINDOW:
+            if _is_fatal(item):
                 break
         record_type = chosen
         if record_type is None:
             record_type, others, evidence = detect_record_type(
-                (i.payload for i in window if i.problem is None), candidates
+                (i.payload for i in window if isinstance(i, DataRecord)), candidates
             )
             report.detected, report.also_parses_as = evidence > 0, others
             report.assumed = record_type is not None and not evidence
@@ -385,18 +384,21 @@ class _Run:
         report.stats = (
             WarmupStats() if record_type is RecordType.PREDICTION_LOG else RecordStats(record_type)
         )
-        for item in _chain(window, items):
-            going_on = self.check(item, record_type)
-            self.advance()
-            if not going_on:
-                break
+        rest: Iterator[DataRecord | Problem] = iter(functools.partial(_pull, records), None)
+        if window and _is_fatal(window[-1]):
+            rest = iter(())
+        self.check_all(itertools.chain(window, rest), record_type)
 
-    def _fits_none(self, window: list[_Item], candidates: Sequence[RecordType]) -> None:
+    def _fits_none(
+        self, window: Sequence[DataRecord | Problem], candidates: Sequence[RecordType]
+    ) -> None:
         report = self.report
-        first = next(i for i in window if i.problem is None and i.payload)
+        number, first = next(
+            (n, i) for n, i in enumerate(window) if isinstance(i, DataRecord) and i.payload
+        )
         titles = ", ".join(t.record_name for t in candidates)
         hint = "" if report.header is None else f" (reading with header {report.header.describe()})"
-        message = f"{self.where}: record {first.number} at offset {first.offset}: parses as none of"
+        message = f"{self.where}: record {number} at offset {first.offset}: parses as none of"
         report.add_problem(Problem(f"{message} {titles}{hint}", fatal=True))
         report.records = sum(1 for i in window if not _is_fatal(i))
 
@@ -407,67 +409,102 @@ class _Run:
             self.progress(count - self.consumed)
             self.consumed = count
 
-    def check(self, item: _Item, record_type: RecordType) -> bool:
-        """Verify one record into the report; False when reading should stop."""
-        report = self.report
-        problem = item.problem
-        if not _is_fatal(item):
-            report.records += 1
-        if problem is None:
-            try:
-                message = parse_record(item.payload, record_type)
-                embedded = (
-                    embedded_records(message) if record_type is RecordType.PREDICTION_LOG else []
-                )
-            except BadPayload as exc:
-                at = f"{self.where}: record {item.number} at offset {item.offset}"
-                problem = Problem(f"{at}: {exc}", fatal=False)
+    def check_all(self, items: Iterable[DataRecord | Problem], record_type: RecordType) -> None:
+        """Verify every record into the report, until the end or a problem that stops it.
+
+        This loop runs once per record of files of millions: the common case (a sound
+        record) takes the fewest calls it can, the bookkeeping in local names.
+        """
+        report, where, show, visit = self.report, self.where, self.show, self.visit
+        parse = record_parser(record_type)
+        warmup = record_type is RecordType.PREDICTION_LOG
+        empty_is_bad = report.format is FileFormat.DATAFILE
+        take, add_stats = report.sample.take, _stats_adder(report.stats)
+        header_keys, pb_types, shown = report.header_keys, report.pb_types, report.shown
+        progress = self.progress
+        embedded: Sequence[Embedded] = ()
+        for item in items:
+            if progress is not None:
+                self.advance()
+            if isinstance(item, Problem):
+                problem = item
+            elif not item.payload and empty_is_bad:
+                problem = self._empty_payload(item.offset)
             else:
-                self.count(item, message, embedded)
-                if self.visit is not None:
-                    self.visit_all(record_type, message, embedded)
-                return True
-        report.add_problem(problem)
-        return not problem.fatal and report.keep_going and not report.ended_by_run
+                try:
+                    message = parse(item.payload)
+                    if warmup:
+                        embedded = embedded_records(message)
+                except BadPayload as exc:
+                    at = f"{where}: record {report.records} at offset {item.offset}"
+                    problem = Problem(f"{at}: {exc}", fatal=False)
+                else:
+                    if len(shown) < show:
+                        shown.append(
+                            Shown(
+                                report.records,
+                                item.offset,
+                                message,
+                                item.data_source_key,
+                                tuple(embedded),
+                            )
+                        )
+                    report.records += 1
+                    report.sound += 1
+                    report.bad_run = 0
+                    if take(len(item.payload)):
+                        add_stats(message, embedded)
+                    if item.data_source_key is not None:
+                        header_keys[item.data_source_key] += 1
+                    if item.pb_type is not None:
+                        pb_types[item.pb_type] += 1
+                    if visit is not None:
+                        _visit_all(visit, record_type, message, embedded)
+                    continue
+            if not problem.fatal:
+                report.records += 1
+            report.add_problem(problem)
+            if problem.fatal or not report.keep_going or report.ended_by_run:
+                break
+        self.advance()
 
-    def visit_all(
-        self, record_type: RecordType, message: Message, embedded: Sequence[Embedded]
-    ) -> None:
-        """Hand a sound record (a warmup request's: its records) to ``visit``."""
-        assert self.visit is not None
-        if record_type is not RecordType.PREDICTION_LOG:
-            self.visit(record_type, message)
-        for _, inner_type, inner in embedded:
-            self.visit(inner_type, inner)
-
-    def count(self, item: _Item, message: Message, embedded: Sequence[Embedded]) -> None:
-        """A sound record into the statistics (and the shown records)."""
-        report = self.report
-        report.sound += 1
-        report.bad_run = 0
-        stats = report.stats
-        if report.sample.take(len(item.payload)):
-            if isinstance(stats, WarmupStats):
-                stats.add(message, embedded)
-            elif stats is not None:
-                stats.add(message)
-        if item.data_source_key is not None:
-            report.header_keys[item.data_source_key] += 1
-        if item.pb_type is not None:
-            report.pb_types[item.pb_type] += 1
-        if len(report.shown) < self.show:
-            shown = Shown(item.number, item.offset, message, item.data_source_key, tuple(embedded))
-            report.shown.append(shown)
+    def _empty_payload(self, offset: int) -> Problem:
+        header = self.report.header
+        assert header is not None  # a data file's
+        return Problem(
+            f"{self.where}: record {self.report.records} at offset {offset}: empty payload,"
+            f" which usually means the header options do not match the file"
+            f" (reading with header {header.describe()})",
+            fatal=False,
+        )
 
 
-def _is_fatal(item: _Item) -> bool:
-    return item.problem is not None and item.problem.fatal
+def _stats_adder(
+    stats: RecordStats | WarmupStats | None,
+) -> Callable[[Message, Sequence[Embedded]], object]:
+    """How a sampled sound record goes into ``stats``."""
+    if isinstance(stats, WarmupStats):
+        return stats.add
+    if stats is None:
+        return lambda message, embedded: None
+    return lambda message, embedded: stats.add(message)
 
 
-def _chain(first: list[_Item], rest: Iterator[_Item]) -> Iterator[_Item]:
-    yield from first
-    if not first or not _is_fatal(first[-1]):
-        yield from rest
+def _visit_all(
+    visit: Callable[[RecordType, Message], object],
+    record_type: RecordType,
+    message: Message,
+    embedded: Sequence[Embedded],
+) -> None:
+    """Hand a sound record (a warmup request's: its records) to ``visit``."""
+    if record_type is not RecordType.PREDICTION_LOG:
+        visit(record_type, message)
+    for _, inner_type, inner in embedded:
+        visit(inner_type, inner)
+
+
+def _is_fatal(item: DataRecord | Problem) -> bool:
+    return isinstance(item, Problem) and item.fatal
 
 
 def _warmup_warnings(report: Report) -> None:

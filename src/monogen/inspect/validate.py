@@ -27,7 +27,7 @@ from google.protobuf import descriptor_pb2, message_factory
 from google.protobuf.message import DecodeError, Message
 
 from monogen.formats import LINE_ID_LIST, VARIANTS, RecordType
-from monogen.io.detect import BadPayload, parse_clean
+from monogen.io.detect import BadPayload, clean_parser
 from monogen.proto import example_pb2, line_id_pb2
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "embedded_records",
     "parse_record",
     "parses_as",
+    "record_parser",
     "without_records",
 ]
 
@@ -53,9 +54,23 @@ _MESSAGE_CLASSES = {record_type: record_type.message_class for record_type in Re
 
 def parse_record(payload: bytes, record_type: RecordType) -> Message:
     """``payload`` parsed as ``record_type``, or ``BadPayload`` (see the module docstring)."""
-    message = parse_clean(payload, _MESSAGE_CLASSES[record_type])
-    _CHECKS.get(record_type, _no_check)(message)
-    return message
+    return record_parser(record_type)(payload)
+
+
+@functools.cache
+def record_parser(record_type: RecordType) -> Callable[[bytes], Message]:
+    """``parse_record`` for one record type, as one call per payload (a file's checking loop)."""
+    parse = clean_parser(_MESSAGE_CLASSES[record_type])
+    check = _CHECKS.get(record_type)
+    if check is None:
+        return parse
+
+    def parse_checked(payload: bytes) -> Message:
+        message = parse(payload)
+        check(message)
+        return message
+
+    return parse_checked
 
 
 def parses_as(payload: bytes, record_type: RecordType) -> bool:
@@ -64,10 +79,6 @@ def parses_as(payload: bytes, record_type: RecordType) -> bool:
     except BadPayload:
         return False
     return True
-
-
-def _no_check(message: Any) -> None:
-    del message
 
 
 def _check_prediction_log(log: Any) -> None:
