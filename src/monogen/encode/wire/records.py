@@ -319,6 +319,10 @@ class ExampleBatchEncoder(_RecordEncoder):
             (proto3_string(LIST_NAME, meta.name), proto3_int(LIST_ID, meta.slot))
             for meta in schema.sparse
         ]
+        # the other lists' name fields
+        self.dense_names = [proto3_string(LIST_NAME, meta.name) for meta in schema.dense]
+        self.line_id_name = proto3_string(LIST_NAME, LINE_ID_LIST)
+        self.label_name = proto3_string(LIST_NAME, LABEL_LIST)
 
     def _sparse_specs(self) -> list[SparseSpec]:
         return [SparseSpec.example(meta) for meta in self.schema.sparse]
@@ -349,15 +353,11 @@ class ExampleBatchEncoder(_RecordEncoder):
         parts: list[bytes] = []
         if schema.sparse:
             parts.append(self._sparse_lists(draw.sparse))
-        for meta, dense, values in zip(schema.dense, self.dense, draw.dense, strict=True):
-            cells = Rows(n)
-            dense.add(cells, values)
-            parts.append(_feature_list(meta.name, cells))
+        for name, dense, values in zip(self.dense_names, self.dense, draw.dense, strict=True):
+            parts += _feature_list(name, dense.joined(values, n))
         line_ids = self.line_id(draw.line_ids, n).wrap(BYTES_LIST_VALUE).wrap(BYTES_LIST)
-        parts.append(_feature_list(LINE_ID_LIST, line_ids.wrap(LIST_FEATURE)))
-        labels = Rows(n)
-        self.labels.add(labels, draw.labels)
-        parts.append(_feature_list(LABEL_LIST, labels))
+        parts += _feature_list(self.line_id_name, line_ids.wrap(LIST_FEATURE).to_bytes())
+        parts += _feature_list(self.label_name, self.labels.joined(draw.labels))
         parts.append(proto3_int(BATCH_SIZE, n))
         return [b"".join(parts)]
 
@@ -382,8 +382,6 @@ def _list_head(length: int) -> bytes:
     return tag(NAMED_FEATURE_LIST, LENGTH_DELIMITED) + varint(length)
 
 
-def _feature_list(name: str, features: Rows) -> bytes:
-    """A NamedFeatureList whose features are ``features``' rows, back to back."""
-    return length_delimited(
-        NAMED_FEATURE_LIST, proto3_string(LIST_NAME, name) + features.to_bytes()
-    )
+def _feature_list(name: bytes, features: bytes) -> tuple[bytes, bytes, bytes]:
+    """A NamedFeatureList (``name``: its name field) holding ``features``, in pieces."""
+    return _list_head(len(name) + len(features)), name, features

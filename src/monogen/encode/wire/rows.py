@@ -215,6 +215,10 @@ class Rows:
 
     def to_bytes(self) -> bytes:
         """All rows back to back."""
+        if self.row_lengths is None:  # rows of one width: a matrix, no offsets to keep
+            if not self.blocks:
+                return bytes(self._pending) * self.rows
+            return self._matrix(self._blocks()).tobytes()
         segments = self._segments()
         if len(segments) == 1 and isinstance(segments[0], tuple):
             return segments[0][0]
@@ -225,7 +229,7 @@ class Rows:
         """Runs of matrix blocks, each compacted at once into (blob, row offsets), and
         blocks of pieces. Wide ragged blocks are runs of their own: copying them
         into a shared matrix costs more than cutting rows apart and joining them."""
-        blocks = self.blocks + ([_Block(bytes(self._pending))] if self._pending else [])
+        blocks = self._blocks()
         segments: list[tuple[bytes, list[int]] | list[bytes]] = []
         run: list[_Block] = []
         for block in blocks:
@@ -240,6 +244,20 @@ class Rows:
             segments.append(self._compact(run))
         return segments
 
+    def _blocks(self) -> list[_Block]:
+        """The blocks, the constant bytes still gathered as the last."""
+        return self.blocks + ([_Block(bytes(self._pending))] if self._pending else [])
+
+    def _matrix(self, blocks: list[_Block]) -> np.ndarray:
+        """The blocks side by side: ``(rows, their widths)`` bytes."""
+        matrix = np.empty((self.rows, sum(b.width for b in blocks)), dtype=np.uint8)
+        at = 0
+        for block in blocks:
+            end = at + block.width
+            matrix[:, at:end] = u8(block.data) if isinstance(block.data, bytes) else block.data
+            at = end
+        return matrix
+
     def _compact(self, blocks: list[_Block]) -> tuple[bytes, list[int]]:
         """Lay the blocks side by side in one matrix, then keep the masked-in bytes."""
         rows = self.rows
@@ -250,15 +268,14 @@ class Rows:
             assert isinstance(only.data, np.ndarray)
             data = only.data.view(np.uint16) if only.unit == UNIT else only.data
             return _kept(data, only.mask).tobytes(), offsets.tolist()
-        width = sum(b.width for b in blocks)
-        matrix = np.empty((rows, width), dtype=np.uint8)
+        matrix = self._matrix(blocks)
+        width = matrix.shape[1]
         ragged = [b for b in blocks if b.mask is not None]
         mask = np.ones((rows, width), dtype=bool) if ragged else None
         lengths = np.full(rows, width - sum(b.width for b in ragged), dtype=np.int64)
         at = 0
         for block in blocks:
             end = at + block.width
-            matrix[:, at:end] = u8(block.data) if isinstance(block.data, bytes) else block.data
             if mask is not None and block.mask is not None and block.lengths is not None:
                 unit = block.unit
                 mask[:, at:end] = np.repeat(block.mask, unit, axis=1) if unit > 1 else block.mask
@@ -284,14 +301,25 @@ class FixedField:
 
     def add(self, rows: Rows, values: np.ndarray) -> None:
         """Append each row's field to ``rows``."""
-        count = values.shape[1]
+        rows.const(self._prefix(values.shape[1]))
+        rows.fixed(as_bytes(values, self.dtype))
+
+    def joined(self, values: np.ndarray) -> bytes:
+        """Each row's field, back to back."""
+        prefix = u8(self._prefix(values.shape[1]))
+        data = as_bytes(values, self.dtype)
+        matrix = np.empty((len(data), len(prefix) + data.shape[1]), dtype=np.uint8)
+        matrix[:, : len(prefix)] = prefix
+        matrix[:, len(prefix) :] = data
+        return matrix.tobytes()
+
+    def _prefix(self, count: int) -> bytes:
         prefix = self.prefixes.get(count)
         if prefix is None:
             zeros = np.zeros((1, count), dtype=self.dtype)
             whole = self.generic(zeros).to_bytes()
             prefix = self.prefixes[count] = whole[: len(whole) - zeros.nbytes]
-        rows.const(prefix)
-        rows.fixed(as_bytes(values, self.dtype))
+        return prefix
 
 
 class DenseField:
@@ -312,6 +340,14 @@ class DenseField:
             self.fixed.add(rows, values)
         else:
             rows.extend(self.generic(values))
+
+    def joined(self, values: np.ndarray | None, rows: int) -> bytes:
+        """Each of ``rows`` rows' field, back to back."""
+        if values is None:
+            return self.unfilled * rows
+        if self.fixed is not None:
+            return self.fixed.joined(values)
+        return self.generic(values).to_bytes()
 
 
 # --------------------------------------------------------------------------- sparse cells
