@@ -181,6 +181,20 @@ def test_example_batch_rows_must_match_batch_size() -> None:
         parse_record(bad_line.SerializeToString(), RecordType.EXAMPLE_BATCH)
 
 
+def test_example_batch_line_ids_are_checked_in_every_row() -> None:
+    good = line_id_pb2.LineId(uid=7, req_time=1700000000).SerializeToString()
+    batch = example_pb2.ExampleBatch(batch_size=3)
+    named = batch.named_feature_list.add(name="__LINE_ID__")
+    for row in (good, good, b"\x0f"):
+        named.feature.add().bytes_list.value.append(row)
+    with pytest.raises(BadPayload, match=r"^row 2 of __LINE_ID__ does not parse as LineId$"):
+        parse_record(batch.SerializeToString(), RecordType.EXAMPLE_BATCH)
+    named.feature[2].bytes_list.value[0] = good
+    parsed = parse_record(batch.SerializeToString(), RecordType.EXAMPLE_BATCH)
+    rows = parsed.named_feature_list[0].feature  # type: ignore[attr-defined]
+    assert [line_id_pb2.LineId.FromString(f.bytes_list.value[0]).uid for f in rows] == [7] * 3
+
+
 # --------------------------------------------------------------------------- statistics
 
 

@@ -23,7 +23,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from google.protobuf import descriptor_pb2, message_factory
+from google.protobuf import message_factory
 from google.protobuf.message import DecodeError, Message
 
 from monogen.formats import LINE_ID_LIST, VARIANTS, RecordType
@@ -97,65 +97,64 @@ def _check_example_batch(batch: Any) -> None:
                 f"feature list {named.name!r} has {rows} rows, batch_size is {batch.batch_size}"
             )
         if named.name == LINE_ID_LIST:
-            _check_line_ids([feature.bytes_list.value for feature in named.feature])
+            _check_line_ids(named)
 
 
-def _check_line_ids(rows: Sequence[Sequence[bytes]]) -> None:
-    """Every serialized LineId of an ExampleBatch parses; ``BadPayload`` names the first row
-    that does not. They are parsed in one call, framed as a repeated LineId field, and
-    one by one only to find the row when that fails.
+def _check_line_ids(named: Any) -> None:
+    """Every serialized LineId of an ExampleBatch's ``__LINE_ID__`` list parses; ``BadPayload``
+    names the first row that does not.
+
+    The list is parsed again in one call as ``_line_id_rows``, which reads its rows'
+    bytes as LineIds, and row by row only to find the row when that fails.
     """
-    framed = b"".join(_LINE_ID_TAG + _varint(len(data)) + data for row in rows for data in row)
     try:
-        _line_id_list().FromString(framed)
+        _line_id_rows().FromString(named.SerializeToString())
     except DecodeError:
         pass
     else:
         return
-    for row, values in enumerate(rows):
-        for data in values:
+    for row, feature in enumerate(named.feature):
+        for data in feature.bytes_list.value:
             try:
                 line_id_pb2.LineId.FromString(data)
             except DecodeError:
                 raise BadPayload(f"row {row} of {LINE_ID_LIST} does not parse as LineId") from None
 
 
-# Field 1, wire type 2 (length-delimited): the tag of each entry of ``_line_id_list``.
-_LINE_ID_TAG = bytes([1 << 3 | 2])
-_VARINT_PAYLOAD_BITS = 7
-_VARINT_MORE = 0x80
-
-
-def _varint(value: int) -> bytes:
-    """``value`` as a protobuf base-128 varint."""
-    out = bytearray()
-    while value >= _VARINT_MORE:
-        out.append(value & (_VARINT_MORE - 1) | _VARINT_MORE)
-        value >>= _VARINT_PAYLOAD_BITS
-    out.append(value)
-    return bytes(out)
-
-
 @functools.cache
-def _line_id_list() -> type[Message]:
-    """A message of one field, ``repeated LineId value = 1``, registered next to LineId."""
+def _line_id_rows() -> type[Message]:
+    """A NamedFeatureList seen through LineId: its features' ``bytes_list.value`` entries
+    declared as LineId messages (the wire is the same for bytes and a message), every
+    other field left unknown. Registered next to LineId, under monogen's own names.
+    """
+    from google.protobuf import descriptor_pb2  # only ExampleBatch files need it
+
     line_id = line_id_pb2.LineId.DESCRIPTOR
+    package = line_id.file.package
     proto = descriptor_pb2.FileDescriptorProto(
-        name="monogen/inspect/line_id_list.proto",
-        package=line_id.file.package,
-        dependency=[line_id.file.name],
+        name="monogen/inspect/line_id_rows.proto", package=package, dependency=[line_id.file.name]
     )
-    message = proto.message_type.add(name="MonogenLineIdList")
-    message.field.add(
-        name="value",
-        number=1,
-        label=descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED,
-        type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE,
-        type_name=f".{line_id.full_name}",
+    field = descriptor_pb2.FieldDescriptorProto
+    repeated, optional = field.LABEL_REPEATED, field.LABEL_OPTIONAL
+    # Each message: the field it stands for (its number), how many, and its type:
+    # rows -> feature -> bytes_list -> value.
+    layout = (
+        ("MonogenLineIdRows", example_pb2.NamedFeatureList, "feature", repeated, "Feature"),
+        ("MonogenLineIdFeature", example_pb2.Feature, "bytes_list", optional, "Bytes"),
+        ("MonogenLineIdBytes", example_pb2.BytesList, "value", repeated, None),
     )
+    for name, original, field_name, label, inner in layout:
+        type_name = line_id.full_name if inner is None else f"{package}.MonogenLineId{inner}"
+        proto.message_type.add(name=name).field.add(
+            name=field_name,
+            number=original.DESCRIPTOR.fields_by_name[field_name].number,
+            label=label,
+            type=field.TYPE_MESSAGE,
+            type_name=f".{type_name}",
+        )
     pool = line_id.file.pool
     pool.Add(proto)
-    found = pool.FindMessageTypeByName(f"{line_id.file.package}.MonogenLineIdList")
+    found = pool.FindMessageTypeByName(f"{package}.{layout[0][0]}")
     return message_factory.GetMessageClass(found)  # type: ignore[arg-type]
 
 
