@@ -620,6 +620,11 @@ def read(
     return RecordReader(fo, header=header, compression=compression, max_record_size=max_record_size)
 
 
+# DataRecord's constructor without its Python-level __new__ (a namedtuple's is a
+# lambda around this very call): it runs once per record.
+_new_record = functools.partial(tuple.__new__, DataRecord)
+
+
 def _records(cur: _Cursor, header: HeaderOptions) -> Iterator[DataRecord]:
     """The records under ``cur``: whole ones in the block cut out of it at once, the rest
     (a sort id, a record that crosses the block's end, any framing error) field by field."""
@@ -628,19 +633,25 @@ def _records(cur: _Cursor, header: HeaderOptions) -> Iterator[DataRecord]:
     lagrangex = header.lagrangex
     limit = min(cur.limit, CORRUPT_LENGTH - 1)  # a fast-path length is neither
     view = cur.view
+    no_key = (None, None)
     while True:
-        at, size = cur.at, cur.size
-        if at + fixed <= size:
+        # Whole records in the block, the place kept in locals; ``start`` is stored
+        # after each one since ``RecordReader.end`` reads it.
+        at, size, start, index = cur.at, cur.size, cur.start, cur.index
+        while at + fixed <= size:
             fields = unpack_from(view, at)
             length = fields[-1]
-            stop = at + fixed + length
-            if stop <= size and length <= limit and (lagrangex or sum(fields) == length):
-                key, pb_type = _lagrangex_fields(fields[0]) if lagrangex else (None, None)
-                yield DataRecord(cur.start, view[at + fixed : stop].tobytes(), key, pb_type)
-                cur.at = stop
-                cur.pos = cur.start = cur.start + stop - at
-                cur.index += 1
-                continue
+            body = at + fixed
+            stop = body + length
+            if stop > size or length > limit or not (lagrangex or sum(fields) == length):
+                break
+            key, pb_type = _lagrangex_fields(fields[0]) if lagrangex else no_key
+            record = _new_record((start, view[body:stop].tobytes(), key, pb_type))
+            cur.start = start = start + stop - at
+            at = stop
+            index += 1
+            yield record
+        cur.at, cur.pos, cur.index = at, start, index
         try:
             data_source_key, pb_type = _read_header(cur, header)
             length = cur.u64("payload length")
