@@ -23,7 +23,6 @@ the first. An empty input has no records to verify and is reported as a problem.
 
 from __future__ import annotations
 
-import functools
 import io
 import itertools
 from collections import Counter
@@ -174,14 +173,12 @@ class _Records(NamedTuple):
     prefix: str = ""
 
 
-def _pull(records: _Records) -> DataRecord | Problem | None:
-    """The next record, a fatal ``Problem`` for a framing error, None at the end."""
+def _guarded(records: _Records) -> Iterator[DataRecord | Problem]:
+    """``records.items``, ended by a fatal ``Problem`` when a framing error ends them."""
     try:
-        return next(records.items)
-    except StopIteration:
-        return None
+        yield from records.items
     except records.errors as exc:
-        return Problem(f"{records.prefix}{exc}", fatal=True)
+        yield Problem(f"{records.prefix}{exc}", fatal=True)
 
 
 # Input is pulled in blocks of this size, so that the many small reads of record
@@ -362,13 +359,11 @@ class _Run:
     ) -> None:
         """Decide the record type on the first records if not known, then check every record."""
         report = self.report
+        items = _guarded(records)
         window: list[DataRecord | Problem] = []
-        while len(window) < DETECT_WINDOW:
-            item = _pull(records)
-            if item is None:
-                break
+        for item in items:
             window.append(item)
-            if _is_fatal(item):
+            if _is_fatal(item) or len(window) >= DETECT_WINDOW:
                 break
         record_type = chosen
         if record_type is None:
@@ -384,10 +379,7 @@ class _Run:
         report.stats = (
             WarmupStats() if record_type is RecordType.PREDICTION_LOG else RecordStats(record_type)
         )
-        rest: Iterator[DataRecord | Problem] = iter(functools.partial(_pull, records), None)
-        if window and _is_fatal(window[-1]):
-            rest = iter(())
-        self.check_all(itertools.chain(window, rest), record_type)
+        self.check_all(itertools.chain(window, items), record_type)  # items end after a fatal
 
     def _fits_none(
         self, window: Sequence[DataRecord | Problem], candidates: Sequence[RecordType]
@@ -423,59 +415,54 @@ class _Run:
         header_keys, pb_types, shown = report.header_keys, report.pb_types, report.shown
         progress = self.progress
         embedded: Sequence[Embedded] = ()
+        records = sound = 0  # report.records and report.sound, stored when the loop ends
         for item in items:
             if progress is not None:
                 self.advance()
             if isinstance(item, Problem):
                 problem = item
-            elif not item.payload and empty_is_bad:
-                problem = self._empty_payload(item.offset)
             else:
+                offset, payload, key, pb_type = item
                 try:
-                    message = parse(item.payload)
+                    if not payload and empty_is_bad:
+                        raise BadPayload(self._empty_payload())
+                    message = parse(payload)
                     if warmup:
                         embedded = embedded_records(message)
                 except BadPayload as exc:
-                    at = f"{where}: record {report.records} at offset {item.offset}"
+                    at = f"{where}: record {records} at offset {offset}"
                     problem = Problem(f"{at}: {exc}", fatal=False)
                 else:
                     if len(shown) < show:
-                        shown.append(
-                            Shown(
-                                report.records,
-                                item.offset,
-                                message,
-                                item.data_source_key,
-                                tuple(embedded),
-                            )
-                        )
-                    report.records += 1
-                    report.sound += 1
-                    report.bad_run = 0
-                    if take(len(item.payload)):
+                        shown.append(Shown(records, offset, message, key, tuple(embedded)))
+                    records += 1
+                    sound += 1
+                    if report.bad_run:
+                        report.bad_run = 0
+                    if take(len(payload)):
                         add_stats(message, embedded)
-                    if item.data_source_key is not None:
-                        header_keys[item.data_source_key] += 1
-                    if item.pb_type is not None:
-                        pb_types[item.pb_type] += 1
+                    if key is not None:
+                        header_keys[key] += 1
+                    if pb_type is not None:
+                        pb_types[pb_type] += 1
                     if visit is not None:
                         _visit_all(visit, record_type, message, embedded)
                     continue
             if not problem.fatal:
-                report.records += 1
+                records += 1
             report.add_problem(problem)
             if problem.fatal or not report.keep_going or report.ended_by_run:
                 break
+        report.records += records
+        report.sound += sound
         self.advance()
 
-    def _empty_payload(self, offset: int) -> Problem:
+    def _empty_payload(self) -> str:
         header = self.report.header
         assert header is not None  # a data file's
-        return Problem(
-            f"{self.where}: record {self.report.records} at offset {offset}: empty payload,"
-            f" which usually means the header options do not match the file"
-            f" (reading with header {header.describe()})",
-            fatal=False,
+        return (
+            "empty payload, which usually means the header options do not match the file"
+            f" (reading with header {header.describe()})"
         )
 
 

@@ -292,8 +292,11 @@ def _add_instance(stats: RecordStats, instance: Any) -> None:
     per_slot: dict[int, list[int]] = {}
     for fid in instance.fid:
         per_slot.setdefault(fid >> HASH_BITS_V1, []).append(fid)
+    slots = stats.fidv1_slots
     for slot, fids in per_slot.items():
-        slot_stats = stats.fidv1_slots.setdefault(slot, FeatureStats())
+        slot_stats = slots.get(slot)
+        if slot_stats is None:
+            slot_stats = slots[slot] = FeatureStats()
         slot_stats.rows += 1
         slot_stats.filled += 1
         slot_stats.values += len(fids)
