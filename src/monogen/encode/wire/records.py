@@ -43,6 +43,7 @@ import numpy as np
 from monogen.encode.wire.line_id import LineIdEncoder
 from monogen.encode.wire.primitives import (
     FID_BYTES,
+    FID_LAYOUT,
     FLOAT32,
     FLOAT64,
     LENGTH_DELIMITED,
@@ -293,13 +294,12 @@ class InstanceEncoder(_RecordEncoder):
 
 def fidv1_rows(draw: RowFids) -> Rows:
     """``0a 8K fids`` per row: all slots' fids in slot order (nothing when K is 0)."""
-    blob = draw.fids.tobytes()
-    bounds = (draw.offsets * FID_BYTES).tolist()
-    counts = np.diff(draw.offsets).tolist()
-    heads = [_fidv1_head(k) for k in counts]
-    pieces = [head + blob[a:b] for head, a, b in zip(heads, bounds, bounds[1:], strict=False)]
-    out = Rows(len(counts))
-    out.pieces(pieces)
+    fids = np.ascontiguousarray(draw.fids, dtype=FID_LAYOUT)
+    counts = np.diff(draw.offsets)
+    heads = [_fidv1_head(k) for k in counts.tolist()]
+    lengths = np.array([len(head) for head in heads], dtype=np.int64) + FID_BYTES * counts
+    out = Rows(len(heads))
+    out.spliced(heads, fids.data.cast("B"), (draw.offsets * FID_BYTES).tolist(), lengths)
     return out
 
 

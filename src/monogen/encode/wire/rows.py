@@ -21,6 +21,7 @@ cell count, not the byte count, that sets the price of compaction; the other pas
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -68,9 +69,16 @@ def _kept(data: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return data[mask]
 
 
-def _split(blob: bytes, offsets: list[int]) -> list[bytes]:
-    """``blob`` cut at ``offsets`` (n + 1 of them)."""
-    return [blob[a:b] for a, b in pairwise(offsets)]
+@functools.lru_cache(maxsize=256)
+def _const_row(layout: tuple[bytes | int, ...]) -> np.ndarray:
+    """A row of a ``Rows`` matrix: ``layout``'s constant bytes in place, zeros for the
+    widths (``int``) that a batch's data fills."""
+    return u8(b"".join(part if isinstance(part, bytes) else bytes(part) for part in layout))
+
+
+def _cut(blob: bytes, offsets: np.ndarray) -> _Block:
+    """A segment of ``Rows``: ``blob`` cut at ``offsets`` (n + 1 of them)."""
+    return _Block(b"", source=blob, cuts=offsets.tolist())
 
 
 # --------------------------------------------------------------------------- rows
@@ -82,7 +90,8 @@ class _Block:
 
     ``data`` is ``bytes`` that every row shares, or a ``(rows, width)`` array; a
     ``mask`` picks each row's bytes out of a ragged block, whose row lengths are
-    ``lengths``. A block of ``pieces`` instead holds each row's bytes as an object.
+    ``lengths``. A block of ``pieces`` instead holds each row's bytes as an object,
+    or, with a ``source``, row i's first bytes, then ``source[cuts[i] : cuts[i + 1]]``.
     ``unit``: the bytes the mask keeps or drops together, one flag per aligned run of
     this many (``(rows, width // unit)``), so a block compacted alone is selected in
     units of 2 bytes (half the elements) by a contiguous mask, which numpy's boolean
@@ -94,6 +103,8 @@ class _Block:
     lengths: np.ndarray | None = None
     pieces: list[bytes] | None = None
     unit: int = 1
+    source: bytes | memoryview | None = None
+    cuts: list[int] | None = None
 
     @property
     def is_const(self) -> bool:
@@ -102,6 +113,18 @@ class _Block:
     @property
     def width(self) -> int:
         return len(self.data) if isinstance(self.data, bytes) else int(self.data.shape[-1])
+
+    def rows(self) -> list[bytes]:
+        """A block of pieces (a segment of ``Rows``) as each row's bytes."""
+        source, cuts = self.source, self.cuts
+        if source is None or cuts is None:
+            assert self.pieces is not None
+            return self.pieces
+        if self.pieces is None:
+            return [bytes(source[a:b]) for a, b in pairwise(cuts)]
+        return [
+            head + source[a:b] for head, (a, b) in zip(self.pieces, pairwise(cuts), strict=True)
+        ]
 
 
 class Rows:
@@ -154,6 +177,14 @@ class Rows:
         self._push(_Block(b"", lengths=lengths, pieces=pieces))
         self._add_lengths(lengths)
 
+    def spliced(
+        self, heads: list[bytes], source: memoryview, cuts: list[int], lengths: np.ndarray
+    ) -> None:
+        """Row i gets ``heads[i]``, then ``source[cuts[i] : cuts[i + 1]]`` (``lengths``
+        bytes in all): ragged slices of a batch-wide buffer, copied once, into the row."""
+        self._push(_Block(b"", lengths=lengths, pieces=heads, source=source, cuts=cuts))
+        self._add_lengths(lengths)
+
     def varint(self, values: np.ndarray) -> None:
         """One varint per row, e.g. a length prefix."""
         first = int(values[0])
@@ -200,15 +231,27 @@ class Rows:
     def to_list(self) -> list[bytes]:
         """Each row's bytes."""
         segments = self._segments()
-        first, last = segments[0], segments[-1]
-        if len(segments) == 2 and isinstance(last, tuple):  # the usual records: in one pass
-            blob, offsets = last
-            if isinstance(first, tuple):
-                head, cuts = first
-                pairs = zip(cuts, cuts[1:], offsets, offsets[1:], strict=False)
-                return [head[a:b] + blob[c:d] for a, b, c, d in pairs]
-            return [p + blob[a:b] for p, a, b in zip(first, offsets, offsets[1:], strict=False)]
-        rows = [segment if isinstance(segment, list) else _split(*segment) for segment in segments]
+        last = segments[-1]
+        blob, offsets = last.source, last.cuts
+        if len(segments) == 2 and isinstance(blob, bytes) and offsets is not None:
+            # the usual records, in one pass: pieces or a compacted run, then a compacted run
+            first = segments[0]
+            heads, source, cuts = first.pieces, first.source, first.cuts
+            ends = pairwise(offsets)
+            if source is None or cuts is None:
+                assert heads is not None
+                return [head + blob[c:d] for head, (c, d) in zip(heads, ends, strict=True)]
+            starts = pairwise(cuts)
+            if heads is None:
+                return [
+                    bytes(source[a:b]) + blob[c:d]
+                    for (a, b), (c, d) in zip(starts, ends, strict=True)
+                ]
+            return [
+                head + source[a:b] + blob[c:d]
+                for head, (a, b), (c, d) in zip(heads, starts, ends, strict=True)
+            ]
+        rows = [segment.rows() for segment in segments]
         if len(rows) == 1:
             return rows[0]
         return [b"".join(parts) for parts in zip(*rows, strict=True)]
@@ -220,26 +263,27 @@ class Rows:
                 return bytes(self._pending) * self.rows
             return self._matrix(self._blocks()).tobytes()
         segments = self._segments()
-        if len(segments) == 1 and isinstance(segments[0], tuple):
-            return segments[0][0]
-        rows = [segment if isinstance(segment, list) else _split(*segment) for segment in segments]
+        only = segments[0]
+        if len(segments) == 1 and only.pieces is None and only.source is not None:
+            return bytes(only.source)
+        rows = [segment.rows() for segment in segments]
         return b"".join(b"".join(parts) for parts in zip(*rows, strict=True))
 
-    def _segments(self) -> list[tuple[bytes, list[int]] | list[bytes]]:
-        """Runs of matrix blocks, each compacted at once into (blob, row offsets), and
-        blocks of pieces. Wide ragged blocks are runs of their own: copying them
-        into a shared matrix costs more than cutting rows apart and joining them."""
-        blocks = self._blocks()
-        segments: list[tuple[bytes, list[int]] | list[bytes]] = []
+    def _segments(self) -> list[_Block]:
+        """Runs of matrix blocks, each compacted at once (a block of a ``source`` cut at
+        row offsets), and blocks of pieces. Wide ragged blocks are runs of their own:
+        copying them into a shared matrix costs more than cutting rows apart and
+        joining them."""
+        segments: list[_Block] = []
         run: list[_Block] = []
-        for block in blocks:
+        for block in self._blocks():
             if block.pieces is None and not _stands_alone(block):
                 run.append(block)
                 continue
             if run:
                 segments.append(self._compact(run))
                 run = []
-            segments.append(block.pieces if block.pieces is not None else self._compact([block]))
+            segments.append(block if block.pieces is not None else self._compact([block]))
         if run or not segments:
             segments.append(self._compact(run))
         return segments
@@ -249,16 +293,22 @@ class Rows:
         return self.blocks + ([_Block(bytes(self._pending))] if self._pending else [])
 
     def _matrix(self, blocks: list[_Block]) -> np.ndarray:
-        """The blocks side by side: ``(rows, their widths)`` bytes."""
-        matrix = np.empty((self.rows, sum(b.width for b in blocks)), dtype=np.uint8)
+        """The blocks side by side: ``(rows, their widths)`` bytes. The constant blocks
+        come from one remembered row (a batch's layout repeats batch after batch), so
+        only the blocks of data take a copy each."""
+        layout = tuple(b.data if isinstance(b.data, bytes) else b.width for b in blocks)
+        const_row = _const_row(layout)
+        matrix = np.empty((self.rows, len(const_row)), dtype=np.uint8)
+        matrix[:] = const_row
         at = 0
         for block in blocks:
             end = at + block.width
-            matrix[:, at:end] = u8(block.data) if isinstance(block.data, bytes) else block.data
+            if not isinstance(block.data, bytes):
+                matrix[:, at:end] = block.data
             at = end
         return matrix
 
-    def _compact(self, blocks: list[_Block]) -> tuple[bytes, list[int]]:
+    def _compact(self, blocks: list[_Block]) -> _Block:
         """Lay the blocks side by side in one matrix, then keep the masked-in bytes."""
         rows = self.rows
         only = blocks[0] if len(blocks) == 1 else None
@@ -267,7 +317,7 @@ class Rows:
             np.cumsum(only.lengths, out=offsets[1:])
             assert isinstance(only.data, np.ndarray)
             data = only.data.view(np.uint16) if only.unit == UNIT else only.data
-            return _kept(data, only.mask).tobytes(), offsets.tolist()
+            return _cut(_kept(data, only.mask).tobytes(), offsets)
         matrix = self._matrix(blocks)
         width = matrix.shape[1]
         ragged = [b for b in blocks if b.mask is not None]
@@ -284,7 +334,7 @@ class Rows:
         offsets = np.zeros(rows + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         flat = _kept(matrix, mask) if mask is not None else matrix
-        return flat.tobytes(), offsets.tolist()
+        return _cut(flat.tobytes(), offsets)
 
 
 class FixedField:
