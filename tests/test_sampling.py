@@ -18,6 +18,7 @@ from monogen.gen.sampling import (
     words_above,
 )
 from monogen.gen.schema import DType, FeatureMeta
+from monogen.gen.spec import LengthSpec, SparseGen
 
 
 def test_block_cells_hold_their_fids_in_their_first_slots() -> None:
@@ -96,3 +97,21 @@ def test_dense_plan_draws_each_dtype_at_once_and_keeps_schema_order() -> None:
     together = uniform_float32(np.random.default_rng(4), 15)
     assert a.ravel().tolist() + c.ravel().tolist() == together.tolist()
     assert ((b >= 2**62 - 1) & (b <= 2**63 - 1)).all()
+
+
+@pytest.mark.parametrize("most", [1, 2, 3, 4, 5, 8, 9, 40])
+def test_rows_give_every_fid_its_cells_slot_whatever_the_cell_width(most: int) -> None:
+    # Widths up to 8 find each fid's cell through a table, wider ones by repeat.
+    gen = SparseGen(length=LengthSpec(0, most))
+    plan = SparsePlan([SparseSpec.fidv1(3, gen), SparseSpec.fidv1(1), SparseSpec.fidv1(9, gen)])
+    assert plan.width == most
+    drawn = plan.draw_rows(np.random.default_rng(most), 400)
+    lengths = set()
+    for i in range(400):
+        slots = fids.V1.slot_of(drawn.row(i)).tolist()
+        three, nine = slots.count(3), slots.count(9)
+        assert (
+            slots == [3] * three + [1] + [9] * nine
+        )  # the plan's order, each cell's fids together
+        lengths |= {three, nine}
+    assert lengths == set(range(most + 1))

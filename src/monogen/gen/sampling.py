@@ -56,6 +56,7 @@ _NUMPY_DTYPES: dict[DType, type] = {
     DType.INT64: np.int64,
 }
 WORD_BITS = 32
+MAX_COUNT_WORD_BYTES = 8  # the widest cell whose fid count a table word spells out
 _FLOAT32_STEP = np.float32(2.0**-24)  # float32 holds 24 bits exactly: k * 2**-24 for k < 2**24
 
 
@@ -288,6 +289,16 @@ class SparsePlan:
         self._count_scale = np.where(varies, self._outcomes, 0).astype(np.int64)
         self._count_base = (~varies).astype(np.int64)
         self.width = fid_width(self.specs)
+        # Per fid count, a little-endian word of 1, 2, 4 or 8 bytes whose first
+        # ``count`` bytes are 1: what ``_cell_of_fids`` looks counts up in.
+        self._count_words: np.ndarray | None = None
+        self._count_word_shift = max(self.width - 1, 0).bit_length()  # log2 of the word size
+        if self.width <= MAX_COUNT_WORD_BYTES:
+            size = 1 << self._count_word_shift
+            self._count_words = np.array(
+                [int.from_bytes(b"\x01" * k, "little") for k in range(self.width + 1)],
+                dtype=f"<u{size}",
+            )
         self._high = np.array([s.layout.encode(s.slot, 0) for s in self.specs], dtype=np.uint64)
         layouts = {s.layout for s in self.specs}
         if len(layouts) > 1:
@@ -334,16 +345,16 @@ class SparsePlan:
         present, counts = self._counts(rng, shape, drop_rate=0.0, row_major=True)
         if self._groups:
             present, counts = self._apply_gens(rng, present, counts)
-        by_row = counts.T.ravel().astype(np.intp, copy=False)  # np.repeat's own count type
         offsets = np.zeros(rows + 1, dtype=np.int64)
         np.cumsum(counts.sum(axis=0), out=offsets[1:])
         # Here a record holds 1.5 fids per slot on average out of 3 possible: drawing
-        # only those and spreading the slot bits with repeat is the faster way.
-        values = fids.random_hashes(rng, int(offsets[-1]))
+        # only those and giving each the slot bits of its cell is the faster way.
+        cell_of = self._cell_of_fids(counts.T.ravel())
+        values = fids.random_hashes(rng, len(cell_of))
         values &= self._mask
-        values |= self._row_high(rows).repeat(by_row)
+        values |= self._row_high(rows).take(cell_of)
         if self._groups:
-            feature_of = np.tile(np.arange(len(self.specs)), rows).repeat(by_row)
+            feature_of = cell_of % len(self.specs)
             for group in self._groups:
                 if group.ranked:
                     mine = np.isin(feature_of, group.members)
@@ -392,6 +403,20 @@ class SparsePlan:
         hashes &= self._mask
         hashes |= high
         return hashes
+
+    def _cell_of_fids(self, counts: np.ndarray) -> np.ndarray:
+        """For each fid of cells holding ``counts`` fids in turn, the index of its cell.
+
+        ``np.repeat`` would do, but its loop branches on every count, and random
+        counts defeat the branch predictor. When a cell holds at most 8 fids, a table
+        lookup instead gives each cell a word whose first ``count`` bytes are 1, and
+        the offsets of the set bytes over the word size are the cells, with no branch.
+        """
+        if self._count_words is None:
+            return np.arange(len(counts)).repeat(counts.astype(np.intp, copy=False))
+        flags = self._count_words.take(counts).view(np.bool_)
+        cell_of: np.ndarray = np.flatnonzero(flags) >> self._count_word_shift
+        return cell_of
 
     def _row_high(self, rows: int) -> np.ndarray:
         """The slot bits of every (record, feature) cell, made once per batch size."""
