@@ -8,7 +8,8 @@ default: records laid out as wire bytes with numpy) and ``protobuf`` (one messag
 per record, ``messages``: the reference the other is tested against).
 
 Randomness is keyed by batch: batch *i* draws from its own ``PCG64`` stream,
-seeded by ``SeedSequence(seed, spawn_key=(i,))``, and always draws a whole batch,
+seeded by ``SeedSequence(seed, spawn_key=(i,))`` (``streams`` computes those
+states a block of batches at a time), and always draws a whole batch,
 so its records depend only on the seed, *i* and the options. A run cut into
 shards, processes or machines, a shorter ``count`` or a single shard regenerated
 alone therefore all give the same bytes.
@@ -51,6 +52,7 @@ from monogen.gen.sampling import (
     warn_unfilled_dense,
 )
 from monogen.gen.schema import Schema
+from monogen.gen.streams import BatchStreams
 
 MAX_SEED = 2**63 - 1
 # Reproducible-build tools set this to the time a build should claim (seconds since epoch).
@@ -84,15 +86,6 @@ def fresh_seed() -> int:
     import secrets  # here, not at the top: it loads OpenSSL's hashes, a cost runs with --seed skip
 
     return secrets.randbelow(MAX_SEED)
-
-
-def batch_rng(seed: int, index: int) -> np.random.Generator:
-    """Batch ``index``'s own stream: PCG64 seeded by ``SeedSequence(seed, spawn_key=(index,))``.
-
-    This is the stream ``SeedSequence(seed).spawn(n)[index]`` would give (the
-    module docstring says why distinct batches' streams do not overlap).
-    """
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index,))))
 
 
 def resolve_req_time(
@@ -167,6 +160,7 @@ class RecordGenerator:
         self._encode = codec.wire(schema) if encoder == WIRE else None
         self._fidv1_plan, self._sparse_plan = self._sparse_plans()
         self._dense_plan = DensePlan(schema.dense)
+        self._streams = BatchStreams(seed)
         warn_unfilled_dense(schema.dense)
 
     def _arguments(self) -> dict[str, Any]:
@@ -212,7 +206,7 @@ class RecordGenerator:
         A whole batch is always drawn; callers that need fewer records cut the
         encoded batch, so a short batch is a prefix of the full one.
         """
-        rng, n = batch_rng(self.seed, index), self.batch_size
+        rng, n = self._streams.rng(index), self.batch_size
         fidv1 = self._fidv1_plan.draw_rows(rng, n)
         sparse = self._sparse_plan.draw(rng, n, drop_rate=self.drop_rate)
         dense = self._dense_plan.draw(rng, n)
