@@ -58,6 +58,7 @@ from monogen.encode.wire.primitives import (
     varints,
 )
 from monogen.encode.wire.rows import (
+    DROPPED,
     Cell,
     CellTable,
     DenseField,
@@ -319,6 +320,11 @@ class ExampleBatchEncoder(_RecordEncoder):
             (proto3_string(LIST_NAME, meta.name), proto3_int(LIST_ID, meta.slot))
             for meta in schema.sparse
         ]
+        # A dropped row is an empty Feature of two bytes: when every cell is of an even
+        # length, a buffer of cells filled with it has every dropped row in place.
+        empty = self.cells.compact[DROPPED]
+        even = all(length % 2 == 0 for length in self.cells.length.tolist())
+        self.empty_unit = np.frombuffer(empty, np.uint16)[0] if len(empty) == 2 and even else None
         # the other lists' name fields
         self.dense_names = [proto3_string(LIST_NAME, meta.name) for meta in schema.dense]
         self.line_id_name = proto3_string(LIST_NAME, LINE_ID_LIST)
@@ -362,14 +368,24 @@ class ExampleBatchEncoder(_RecordEncoder):
         return [b"".join(parts)]
 
     def _sparse_lists(self, block: SparseBlock) -> bytes:
-        """Every sparse feature's NamedFeatureList: its cells compacted at once (one row
-        per feature), then each list's tag, length, name and id joined around them."""
-        states = sparse_state(block, dropped_matters=True)
-        cells = self.cells.rows(states, block.slots)
-        blob = memoryview(cells.to_bytes())  # slices joined without a copy of their own
+        """Every sparse feature's NamedFeatureList: the cells of all of them written at
+        once into one buffer (one row of cells per feature), then each list's tag,
+        length, name and id joined around its row."""
+        states = sparse_state(block, dropped_matters=True)  # the table's codes
+        sizes = self.cells.length[states]
+        at = np.zeros(states.size + 1, dtype=np.int64)
+        np.cumsum(sizes.ravel(), out=at[1:])
+        cells = np.empty(int(at[-1]), dtype=np.uint8)
+        placed = None
+        if self.empty_unit is not None:  # every cell starts on an even byte
+            cells.view(np.uint16)[:] = self.empty_unit
+            placed = DROPPED
+        slots = block.slots.reshape(states.size, -1)
+        self.cells.write(cells, at[:-1], states.ravel(), slots, placed=placed)
+        blob = memoryview(cells)  # slices joined without a copy of their own
         parts: list[bytes | memoryview] = []
         start = 0
-        for (name, ident), size in zip(self.list_ends, cells.lengths.tolist(), strict=True):
+        for (name, ident), size in zip(self.list_ends, sizes.sum(axis=1).tolist(), strict=True):
             end = start + size
             parts += (_list_head(len(name) + size + len(ident)), name, blob[start:end], ident)
             start = end

@@ -424,6 +424,11 @@ class CellTable:
     head_width: int
     max_fids: int
     unit: int  # UNIT when every template's bytes start and end on even columns, else 1
+    # For ``write``: each template's bytes alone (its fids zero), its fid count and
+    # where the fids start in those bytes.
+    compact: tuple[bytes, ...]
+    fid_counts: np.ndarray  # (features * states,) int64
+    fid_at: np.ndarray  # (features * states,) int64
 
     @property
     def fid_dtype(self) -> np.dtype:
@@ -471,7 +476,19 @@ class CellTable:
         bounds = [head_width, width, *heads.tolist(), *tails.tolist()]
         unit = UNIT if all(b % UNIT == 0 for b in bounds) else 1
         unit_mask = np.ascontiguousarray(mask[:, ::unit])
-        return cls(templates.copy(), unit_mask, length, states, head_width, max_fids, unit)
+        compact = tuple(head + bytes(FID_BYTES * k) + tail for head, k, tail in flat)
+        return cls(
+            templates.copy(),
+            unit_mask,
+            length,
+            states,
+            head_width,
+            max_fids,
+            unit,
+            compact,
+            fids,
+            heads,
+        )
 
     def rows(self, codes: np.ndarray, slots: np.ndarray) -> Rows:
         """One row per row of ``codes`` (template indices), its cells side by side, with
@@ -490,10 +507,93 @@ class CellTable:
         )
         return rows
 
+    def write(
+        self,
+        out: np.ndarray,
+        at: np.ndarray,
+        codes: np.ndarray,
+        slots: np.ndarray,
+        *,
+        placed: int | None = None,
+    ) -> None:
+        """Cell i (template ``codes[i]``, fids ``slots[i]``) into ``out`` at byte ``at[i]``.
+
+        ``at`` and ``codes`` are flat, ``slots`` is ``(cells, max_fids)``, ``out`` a
+        uint8 array the cells fit in side by side; cells of code ``placed`` are already
+        in it. The cells of one template, their fids laid in, are written by one
+        assignment through an ``overlapping`` view: a few passes over the cells, none
+        of which branches on a cell's code, where compacting a matrix of templates by a
+        mask (``rows``) pays for every run of kept bytes.
+        """
+        wanted = [code for code in range(len(self.compact)) if code != placed]
+        if len(wanted) <= FEW_TEMPLATES:
+            picks = [np.flatnonzero(codes == code) for code in wanted]
+        else:  # one sort groups the cells of every template
+            counts = np.bincount(codes, minlength=len(self.compact))
+            order = np.argsort(codes.astype(np.min_scalar_type(len(counts))), kind="stable")
+            ends = np.cumsum(counts).tolist()
+            picks = [order[ends[code] - int(counts[code]) : ends[code]] for code in wanted]
+        for code, picked in zip(wanted, picks, strict=True):
+            if len(picked):
+                items = self._filled(code, slots.take(picked, axis=0))
+                overlapping(out, len(self.compact[code]))[at[picked]] = items
+
+    def _filled(self, code: int, slots: np.ndarray) -> np.ndarray:
+        """Template ``code``'s bytes once per row of ``slots``, each with its fids: a
+        record per cell whose fields (head, fids, tail) take one strided copy each."""
+        template = self.compact[code]
+        k = int(self.fid_counts[code])
+        head = int(self.fid_at[code])
+        tail = len(template) - head - FID_BYTES * k
+        items = np.empty(len(slots), dtype=_cell_dtype(head, k, tail))
+        if head:
+            items["head"] = np.frombuffer(template[:head], dtype=_void(head))[0]
+        if k:
+            items["fids"] = slots[:, :k]
+        if tail:
+            items["tail"] = np.frombuffer(template[len(template) - tail :], dtype=_void(tail))[0]
+        return items.view(_void(len(template)))
+
+
+@functools.lru_cache(maxsize=256)
+def _cell_dtype(head: int, fids: int, tail: int) -> np.dtype:
+    """A cell as a record: ``head`` bytes, ``fids`` little-endian uint64, ``tail`` bytes."""
+    fields = [("head", _void(head), head), ("fids", (FID_LAYOUT, (fids,)), FID_BYTES * fids)]
+    fields.append(("tail", _void(tail), tail))
+    names, formats, offsets, at = [], [], [], 0
+    for name, layout, width in fields:
+        if width:
+            names.append(name)
+            formats.append(layout)
+            offsets.append(at)
+        at += width
+    return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": at})
+
+
+# Up to this many templates to write, each one's cells are found by a pass of their
+# own; past it, by one stable sort of every cell's code.
+FEW_TEMPLATES = 3
+
+
+def _void(width: int) -> np.dtype:
+    """A dtype of ``width`` opaque bytes: a row of that many bytes as one item."""
+    return np.dtype((np.void, width))
+
+
+def overlapping(buffer: np.ndarray, width: int) -> np.ndarray:
+    """``buffer`` (uint8) seen as items of ``width`` bytes starting at every byte: item i
+    is ``buffer[i : i + width]``, so one fancy assignment writes ``width`` bytes at each
+    of many offsets (offsets whose bytes do not overlap)."""
+    count = max(len(buffer) - width + 1, 0)
+    return np.ndarray((count,), dtype=_void(width), buffer=buffer, strides=(1,))
+
 
 def split_cell(message: bytes, fids: int, tail: bytes) -> Cell:
     """(head, fids, tail) of a message whose ``fids`` zeroed fids sit just before ``tail``."""
     return message[: len(message) - len(tail) - FID_BYTES * fids], fids, tail
+
+
+DROPPED = 0  # the state of a dropped cell; a cell with k fids is in state 1 + k
 
 
 def sparse_state(block: SparseBlock, *, dropped_matters: bool) -> np.ndarray:
