@@ -293,6 +293,24 @@ def test_either_way_of_compacting_gives_the_same_bytes(
         assert_same_batches(schema, variant, seed=7, batch_size=40, drop_rate=drop_rate)
 
 
+@pytest.mark.parametrize(
+    "lengths",
+    [
+        LengthSpec(0, 1),  # three templates: dropped, no fids, one fid
+        LengthSpec(0, 6),  # more templates than one pass each is worth
+        LengthSpec(14, 18),  # 8 * 16 fid bytes: cells of odd lengths, no dropped-row fill
+    ],
+)
+@pytest.mark.parametrize("drop_rate", [0.0, 0.5, 1.0])
+def test_example_batch_cells_of_many_templates(lengths: LengthSpec, drop_rate: float) -> None:
+    schema = Schema.build(sparse=["slot_1", "slot_2", "u_recent", "slot_300"], dense=["e:2"])
+    spec = GenSpec(sparse={}, dense={}, default_sparse=SparseGen(None, lengths, 0.7))
+    assert_same_batches(
+        schema.with_spec(spec, source="test"), "example_batch", seed=3, batch_size=50,
+        drop_rate=drop_rate,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_everything_dropped(variant: str) -> None:
     schema = Schema.build(sparse=["slot_3", "x_recent", "slot_4"], fidv2=["y_cp"], dense=["z:2"])
