@@ -382,7 +382,7 @@ class ExampleBatchEncoder(_RecordEncoder):
             placed = DROPPED
         slots = block.slots.reshape(states.size, -1)
         self.cells.write(cells, at[:-1], states.ravel(), slots, placed=placed)
-        blob = memoryview(cells)  # slices joined without a copy of their own
+        blob = cells.data  # a memoryview: slices joined without a copy of their own
         parts: list[bytes | memoryview] = []
         start = 0
         for (name, ident), size in zip(self.list_ends, sizes.sum(axis=1).tolist(), strict=True):
