@@ -9,9 +9,11 @@ import pytest
 from monogen.gen import fids
 from monogen.gen.sampling import (
     DensePlan,
+    LineIdPlan,
     SparseKind,
     SparsePlan,
     SparseSpec,
+    pick,
     random_words,
     uniform_float32,
     word_threshold,
@@ -115,3 +117,21 @@ def test_rows_give_every_fid_its_cells_slot_whatever_the_cell_width(most: int) -
         )  # the plan's order, each cell's fids together
         lengths |= {three, nine}
     assert lengths == set(range(most + 1))
+
+
+def test_pick_is_uniform_over_its_outcomes() -> None:
+    picks = pick(np.random.default_rng(6), 110_000, 11)
+    counts = np.bincount(picks, minlength=12)
+    assert counts[11] == 0 and picks.min() == 0
+    # Each outcome 10,000 times expected: within 5 standard deviations (about 477).
+    assert np.abs(counts[:11] - 10_000).max() < 477
+
+
+def test_line_id_constants_are_shared_read_only_arrays() -> None:
+    plan = LineIdPlan.build([], req_time=7)
+    first, second = plan.draw(np.random.default_rng(1), 4), plan.draw(np.random.default_rng(2), 4)
+    assert first["req_time"].tolist() == [7] * 4
+    assert first["req_time"] is second["req_time"]
+    with pytest.raises(ValueError, match="read-only"):
+        first["req_time"][0] = 8
+    assert first["uid"].tolist() != second["uid"].tolist()

@@ -49,6 +49,7 @@ from monogen.gen.sampling import (
     SparseSpec,
     agree_line_ids,
     random_words,
+    ranked_id_features,
     warn_unfilled_dense,
 )
 from monogen.gen.schema import Schema
@@ -160,6 +161,7 @@ class RecordGenerator:
         self._encode = codec.wire(schema) if encoder == WIRE else None
         self._fidv1_plan, self._sparse_plan = self._sparse_plans()
         self._dense_plan = DensePlan(schema.dense)
+        self._ranked_ids = ranked_id_features(self._sparse_plan.specs)
         self._streams = BatchStreams(seed)
         warn_unfilled_dense(schema.dense)
 
@@ -212,7 +214,7 @@ class RecordGenerator:
         dense = self._dense_plan.draw(rng, n)
         labels = self._draw_labels(rng, n)
         line_ids = self._line_id.draw(rng, n)
-        agree_line_ids(line_ids, self._sparse_plan.specs, sparse)
+        agree_line_ids(line_ids, self._ranked_ids, sparse)
         return BatchDraw(n, sparse, fidv1, dense, labels, line_ids)
 
     def _draw_labels(self, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -85,6 +85,15 @@ def uniform_float32(rng: np.random.Generator, count: int) -> np.ndarray:
     return values
 
 
+def pick(rng: np.random.Generator, count: int, outcomes: int) -> np.ndarray:
+    """``count`` uniform integers in ``[0, outcomes)``: ``w * outcomes >> 32`` of a word
+    ``w`` (the float rule ``floor(u * outcomes)`` with ``u = w / 2**32``)."""
+    picks = random_words(rng, count).astype(np.int64)
+    picks *= outcomes
+    picks >>= WORD_BITS
+    return picks
+
+
 def word_threshold(probability: float) -> int:
     """The word ``w`` above which ``w / 2**32 > probability``: ``words > threshold`` is a
     uniform draw above ``probability`` (``2**32`` when none is, as for 1.0)."""
@@ -596,17 +605,24 @@ def _hashed_id(slot: int) -> _Sampler:
 
 
 def _constant(value: object, dtype: str | type) -> _Sampler:
+    """The same value in every record: one read-only array per batch size."""
+    made: dict[int, np.ndarray] = {}
+
     def sample(_rng: np.random.Generator, n: int) -> np.ndarray:
-        return np.full(n, value, dtype=dtype)
+        if n not in made:
+            made[n] = np.full(n, value, dtype=dtype)
+            made[n].flags.writeable = False
+        return made[n]
 
     return sample
 
 
 def _small_ints(shape: int, choices: Sequence[int] | None) -> _Sampler:
+    """``shape`` values per record, each uniform over ``choices`` (by default [0, 10])."""
+    values = np.asarray(choices or range(SMALL_INT_HIGH + 1), dtype=np.int64)
+
     def sample(rng: np.random.Generator, n: int) -> np.ndarray:
-        if choices:
-            return rng.choice(np.asarray(choices, dtype=np.int64), size=(n, shape))
-        return rng.integers(0, SMALL_INT_HIGH, size=(n, shape), endpoint=True)
+        return values.take(pick(rng, n * shape, len(values))).reshape(n, shape)
 
     return sample
 
@@ -721,26 +737,29 @@ class BatchDraw:
 _LINE_ID_SLOTS = {"uid": USER_ID_SLOT, "item_id": ITEM_ID_SLOT}
 
 
-def agree_line_ids(line_ids: LineIdValues, specs: Sequence[SparseSpec], block: SparseBlock) -> None:
+def ranked_id_features(specs: Sequence[SparseSpec]) -> dict[str, int]:
+    """Per LineId field ``agree_line_ids`` sets, the index in ``specs`` of the feature
+    it repeats: the first on the field's slot whose ids are ranked."""
+    found: dict[str, int] = {}
+    for name, slot in _LINE_ID_SLOTS.items():
+        for i, s in enumerate(specs):
+            if s.slot == slot and s.gen is not None and s.gen.ids and s.gen.ids.ranked:
+                found[name] = i
+                break
+    return found
+
+
+def agree_line_ids(line_ids: LineIdValues, ranked: dict[str, int], block: SparseBlock) -> None:
     """Make ``uid`` / ``item_id`` the user and item features' ids, when those are ranked.
 
     With a vocabulary on the user (slot 1) or item (slot 200) feature, the LineId
     field takes the same id as the row's first fid of that feature (in the v2
     layout under its slot, as LineId ids are written), so the two agree. Without
-    one, both stay independent random ids, as the original drew them.
+    one, both stay independent random ids, as the original drew them. ``ranked``
+    is ``ranked_id_features`` of the block's features.
     """
-    for name, slot in _LINE_ID_SLOTS.items():
-        if name not in line_ids:
-            continue
-        f = next(
-            (
-                i
-                for i, s in enumerate(specs)
-                if s.slot == slot and s.gen is not None and s.gen.ids and s.gen.ids.ranked
-            ),
-            None,
-        )
-        if f is None:
-            continue
-        has = block.counts[f] > 0
-        line_ids[name] = np.where(has, fids.V2.encode(slot, block.slots[f, :, 0]), line_ids[name])
+    for name, f in ranked.items():
+        if name in line_ids:
+            has = block.counts[f] > 0
+            ids = fids.V2.encode(_LINE_ID_SLOTS[name], block.slots[f, :, 0])
+            line_ids[name] = np.where(has, ids, line_ids[name])
