@@ -355,7 +355,7 @@ class SparsePlan:
         if self._groups:
             present, counts = self._apply_gens(rng, present, counts)
         offsets = np.zeros(rows + 1, dtype=np.int64)
-        np.cumsum(counts.sum(axis=0), out=offsets[1:])
+        np.cumsum(np.add.reduce(counts, axis=0), out=offsets[1:])
         # Here a record holds 1.5 fids per slot on average out of 3 possible: drawing
         # only those and giving each the slot bits of its cell is the faster way.
         cell_of = self._cell_of_fids(counts.T.ravel())
@@ -424,7 +424,7 @@ class SparsePlan:
         if self._count_words is None:
             return np.arange(len(counts)).repeat(counts.astype(np.intp, copy=False))
         flags = self._count_words.take(counts).view(np.bool_)
-        cell_of: np.ndarray = np.flatnonzero(flags) >> self._count_word_shift
+        cell_of: np.ndarray = flags.nonzero()[0] >> self._count_word_shift
         return cell_of
 
     def _row_high(self, rows: int) -> np.ndarray:
@@ -477,7 +477,7 @@ class SparsePlan:
         self, rng: np.random.Generator, shape: tuple[int, ...], high: np.ndarray
     ) -> np.ndarray:
         """A random fid in every slot of ``shape``; ``high``: the slots' slot bits."""
-        slots = fids.random_hashes(rng, int(np.prod(shape))).reshape(shape)
+        slots = fids.random_hashes(rng, math.prod(shape)).reshape(shape)
         slots &= self._mask
         slots |= high
         return slots
