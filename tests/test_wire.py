@@ -412,6 +412,19 @@ def test_line_id_fields_one_by_one() -> None:
         assert ours == theirs, name
 
 
+def test_line_id_column_of_equal_values_but_not_equal_bytes() -> None:
+    """0.0 and -0.0 compare equal but are other bytes on the wire: not one constant."""
+    column = np.array([0.0, -0.0, 0.0], dtype=np.float32)
+    ours = wire.line_id_rows({"sample_rate": column}, 3).to_list()
+    theirs = []
+    for i in range(3):
+        line_id = line_id_pb2.LineId()
+        messages.fill_line_id(line_id, {"sample_rate": column}, i)
+        theirs.append(line_id.SerializeToString())
+    assert ours == theirs
+    assert ours[1] != ours[0]
+
+
 # --------------------------------------------------------------------------- by hand
 
 

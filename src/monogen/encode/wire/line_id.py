@@ -86,11 +86,13 @@ def _constant_key(name: str, column: np.ndarray) -> tuple[str, str, bytes | str]
     if column.dtype == object:
         rows = [row.tolist() if column.ndim > 1 else row for row in column]
         return (name, "object", repr(rows[0])) if all(r == rows[0] for r in rows) else None
-    if len(column) > 1 and column.ndim == 1 and column[0] != column[1]:
-        return None  # the usual random column, told apart without a full comparison
-    if not (column == column[0]).all():
+    if not len(column):
         return None
-    return name, column.dtype.str + str(column.shape[1:]), column[0].tobytes()
+    data = column.tobytes()  # rows compared as bytes: a -0.0 is not a 0.0 on the wire
+    width = len(data) // len(column)
+    if data != data[:width] * len(column):
+        return None
+    return name, column.dtype.str + str(column.shape[1:]), data[:width]
 
 
 def _add_field(rows: Rows, fd: FieldDescriptor, column: np.ndarray) -> None:
