@@ -76,15 +76,15 @@ def _const_row(layout: tuple[bytes | int, ...]) -> np.ndarray:
     return u8(b"".join(part if isinstance(part, bytes) else bytes(part) for part in layout))
 
 
-def _cut(blob: bytes, offsets: np.ndarray) -> _Block:
+def _cut(blob: bytes, offsets: list[int]) -> _Block:
     """A segment of ``Rows``: ``blob`` cut at ``offsets`` (n + 1 of them)."""
-    return _Block(b"", source=blob, cuts=offsets.tolist())
+    return _Block(b"", source=blob, cuts=offsets)
 
 
 # --------------------------------------------------------------------------- rows
 
 
-@dataclass
+@dataclass(slots=True)
 class _Block:
     """Columns of a ``Rows``.
 
@@ -317,24 +317,26 @@ class Rows:
             np.cumsum(only.lengths, out=offsets[1:])
             assert isinstance(only.data, np.ndarray)
             data = only.data.view(np.uint16) if only.unit == UNIT else only.data
-            return _cut(_kept(data, only.mask).tobytes(), offsets)
+            return _cut(_kept(data, only.mask).tobytes(), offsets.tolist())
         matrix = self._matrix(blocks)
         width = matrix.shape[1]
         ragged = [b for b in blocks if b.mask is not None]
-        mask = np.ones((rows, width), dtype=bool) if ragged else None
+        if not ragged:  # rows of one width
+            cuts = list(range(0, rows * width + 1, width)) if width else [0] * (rows + 1)
+            return _cut(matrix.tobytes(), cuts)
+        mask = np.ones((rows, width), dtype=bool)
         lengths = np.full(rows, width - sum(b.width for b in ragged), dtype=np.int64)
         at = 0
         for block in blocks:
             end = at + block.width
-            if mask is not None and block.mask is not None and block.lengths is not None:
+            if block.mask is not None and block.lengths is not None:
                 unit = block.unit
                 mask[:, at:end] = np.repeat(block.mask, unit, axis=1) if unit > 1 else block.mask
                 lengths += block.lengths
             at = end
         offsets = np.zeros(rows + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        flat = _kept(matrix, mask) if mask is not None else matrix
-        return _cut(flat.tobytes(), offsets)
+        return _cut(_kept(matrix, mask).tobytes(), offsets.tolist())
 
 
 class FixedField:
