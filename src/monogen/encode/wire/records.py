@@ -248,6 +248,10 @@ class ExampleEncoder(_RecordEncoder):
 class InstanceEncoder(_RecordEncoder):
     """Instance records; see the layout at the top of the module."""
 
+    def __init__(self, schema: Schema) -> None:
+        super().__init__(schema)
+        self.fidv1 = FidV1Rows()
+
     def _sparse_specs(self) -> list[SparseSpec]:
         return [SparseSpec.instance_column(meta) for meta in self.schema.instance_columns]
 
@@ -282,7 +286,7 @@ class InstanceEncoder(_RecordEncoder):
         n = draw.n
         record = Rows(n)
         if self.schema.fidv1_slots:
-            record.extend(fidv1_rows(draw.fidv1))
+            record.extend(self.fidv1(draw.fidv1))
         self.labels.add(record, draw.labels)
         if draw.line_ids:
             record.extend(self.line_id(draw.line_ids, n).wrap(INSTANCE_LINE_ID))
@@ -293,18 +297,34 @@ class InstanceEncoder(_RecordEncoder):
         return record.to_list()
 
 
-def fidv1_rows(draw: RowFids) -> Rows:
-    """``0a 8K fids`` per row: all slots' fids in slot order (nothing when K is 0)."""
-    fids = np.ascontiguousarray(draw.fids, dtype=FID_LAYOUT)
-    counts = np.diff(draw.offsets)
-    heads = [_fidv1_head(k) for k in counts.tolist()]
-    lengths = np.array([len(head) for head in heads], dtype=np.int64) + FID_BYTES * counts
-    out = Rows(len(heads))
-    out.spliced(heads, fids.data.cast("B"), (draw.offsets * FID_BYTES).tolist(), lengths)
-    return out
+class FidV1Rows:
+    """``0a 8K fids`` per row: all slots' fids in slot order (nothing when K is 0).
+
+    The field's head (tag and length) by fid count K is remembered, as the bytes and
+    their lengths, so a batch looks its rows' heads up instead of encoding them.
+    """
+
+    def __init__(self) -> None:
+        self.heads: list[bytes] = []
+        self.head_sizes = np.zeros(0, dtype=np.int64)
+
+    def __call__(self, draw: RowFids) -> Rows:
+        fids = np.ascontiguousarray(draw.fids, dtype=FID_LAYOUT)
+        offsets = draw.offsets
+        counts = offsets[1:] - offsets[:-1]
+        if len(counts) and counts.max() >= len(self.heads):
+            self._grow(int(counts.max()))
+        heads = list(map(self.heads.__getitem__, counts.tolist()))
+        sizes = self.head_sizes[counts] + FID_BYTES * counts
+        out = Rows(len(heads))
+        out.spliced(heads, fids.data.cast("B"), (offsets * FID_BYTES).tolist(), sizes)
+        return out
+
+    def _grow(self, count: int) -> None:
+        self.heads = [_fidv1_head(k) for k in range(count + 1)]
+        self.head_sizes = np.array([len(head) for head in self.heads], dtype=np.int64)
 
 
-@functools.lru_cache(maxsize=4096)
 def _fidv1_head(count: int) -> bytes:
     """The tag and length of an Instance's packed fid field holding ``count`` fids."""
     return tag(INSTANCE_FID, LENGTH_DELIMITED) + varint(count * FID_BYTES) if count else b""
