@@ -314,6 +314,7 @@ class SparsePlan:
             raise ValueError("a SparsePlan draws fids of one layout (v1 or v2)")
         self._mask = np.uint64(layouts.pop().mask if layouts else 0)
         self._row_highs: dict[int, np.ndarray] = {}
+        self._row_start_cells: dict[int, np.ndarray] = {}
         self._groups = _GenGroup.of(self.specs)
         ranked = sum(len(g.members) for g in self._groups if g.ranked)
         self._all_ranked = bool(self.specs) and ranked == len(self.specs)
@@ -354,11 +355,11 @@ class SparsePlan:
         present, counts = self._counts(rng, shape, drop_rate=0.0, row_major=True)
         if self._groups:
             present, counts = self._apply_gens(rng, present, counts)
-        offsets = np.zeros(rows + 1, dtype=np.int64)
-        np.cumsum(np.add.reduce(counts, axis=0), out=offsets[1:])
         # Here a record holds 1.5 fids per slot on average out of 3 possible: drawing
         # only those and giving each the slot bits of its cell is the faster way.
         cell_of = self._cell_of_fids(counts.T.ravel())
+        # Row r's fids are those of cells r * features onwards (cell_of is sorted).
+        offsets: np.ndarray = cell_of.searchsorted(self._row_starts(rows))
         values = fids.random_hashes(rng, len(cell_of))
         values &= self._mask
         values |= self._row_high(rows).take(cell_of)
@@ -424,8 +425,16 @@ class SparsePlan:
         if self._count_words is None:
             return np.arange(len(counts)).repeat(counts.astype(np.intp, copy=False))
         flags = self._count_words.take(counts).view(np.bool_)
-        cell_of: np.ndarray = flags.nonzero()[0] >> self._count_word_shift
+        cell_of: np.ndarray = flags.nonzero()[0]
+        cell_of >>= self._count_word_shift
         return cell_of
+
+    def _row_starts(self, rows: int) -> np.ndarray:
+        """The first cell of each of ``rows`` records, and the end: made once per batch size."""
+        starts = self._row_start_cells.get(rows)
+        if starts is None:
+            starts = self._row_start_cells[rows] = np.arange(rows + 1) * len(self.specs)
+        return starts
 
     def _row_high(self, rows: int) -> np.ndarray:
         """The slot bits of every (record, feature) cell, made once per batch size."""
@@ -465,8 +474,7 @@ class SparsePlan:
             present = self._present[shape] = np.broadcast_to(self._always, shape)
         if not self._counts_vary:
             return present, present.astype(np.int64)
-        counts = uniforms(int(dropping)).astype(np.int64)
-        counts *= self._count_scale
+        counts = np.multiply(uniforms(int(dropping)), self._count_scale)  # int64, as scale
         counts >>= WORD_BITS
         counts += self._count_base
         if dropping:
