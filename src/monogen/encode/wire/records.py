@@ -376,9 +376,9 @@ class ExampleBatchEncoder(_RecordEncoder):
 
     def __call__(self, draw: BatchDraw) -> list[bytes]:
         schema, n = self.schema, draw.n
-        parts: list[bytes] = []
+        parts: list[bytes | memoryview] = []
         if schema.sparse:
-            parts.append(self._sparse_lists(draw.sparse))
+            parts += self._sparse_lists(draw.sparse)
         for name, dense, values in zip(self.dense_names, self.dense, draw.dense, strict=True):
             parts += _feature_list(name, dense.joined(values, n))
         line_ids = self.line_id(draw.line_ids, n).wrap(BYTES_LIST_VALUE).wrap(BYTES_LIST)
@@ -387,10 +387,10 @@ class ExampleBatchEncoder(_RecordEncoder):
         parts.append(proto3_int(BATCH_SIZE, n))
         return [b"".join(parts)]
 
-    def _sparse_lists(self, block: SparseBlock) -> bytes:
-        """Every sparse feature's NamedFeatureList: the cells of all of them written at
-        once into one buffer (one row of cells per feature), then each list's tag,
-        length, name and id joined around its row."""
+    def _sparse_lists(self, block: SparseBlock) -> list[bytes | memoryview]:
+        """Every sparse feature's NamedFeatureList, in pieces: the cells of all of them
+        written at once into one buffer (one row of cells per feature), and around each
+        row its list's tag, length, name and id."""
         states = sparse_state(block, dropped_matters=True)  # the table's codes
         sizes = self.cells.length[states]
         at = np.zeros(states.size + 1, dtype=np.int64)
@@ -409,7 +409,7 @@ class ExampleBatchEncoder(_RecordEncoder):
             end = start + size
             parts += (_list_head(len(name) + size + len(ident)), name, blob[start:end], ident)
             start = end
-        return b"".join(parts)
+        return parts
 
 
 @functools.lru_cache(maxsize=4096)

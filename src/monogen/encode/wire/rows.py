@@ -577,6 +577,7 @@ def _cell_dtype(head: int, fids: int, tail: int) -> np.dtype:
 FEW_TEMPLATES = 3
 
 
+@functools.lru_cache(maxsize=256)
 def _void(width: int) -> np.dtype:
     """A dtype of ``width`` opaque bytes: a row of that many bytes as one item."""
     return np.dtype((np.void, width))
