@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
+from itertools import pairwise
 from typing import Protocol
 
 import numpy as np
@@ -336,10 +337,15 @@ class ExampleBatchEncoder(_RecordEncoder):
     def __init__(self, schema: Schema) -> None:
         super().__init__(schema)
         # per sparse feature, the bytes its NamedFeatureList has before and after its cells
-        self.list_ends = [
-            (proto3_string(LIST_NAME, meta.name), proto3_int(LIST_ID, meta.slot))
-            for meta in schema.sparse
-        ]
+        self.list_names = [proto3_string(LIST_NAME, meta.name) for meta in schema.sparse]
+        self.list_ids = [proto3_int(LIST_ID, meta.slot) for meta in schema.sparse]
+        self.list_extras = np.array(
+            [
+                len(name) + len(ident)
+                for name, ident in zip(self.list_names, self.list_ids, strict=True)
+            ],
+            dtype=np.int64,
+        )
         # A dropped row is an empty Feature of two bytes: when every cell is of an even
         # length, a buffer of cells filled with it has every dropped row in place.
         empty = self.cells.compact[DROPPED]
@@ -393,7 +399,8 @@ class ExampleBatchEncoder(_RecordEncoder):
         row its list's tag, length, name and id."""
         states = sparse_state(block, dropped_matters=True)  # the table's codes
         sizes = self.cells.length[states]
-        at = np.zeros(states.size + 1, dtype=np.int64)
+        at = np.empty(states.size + 1, dtype=np.int64)  # not zeros: calloc is slower here
+        at[0] = 0
         np.cumsum(sizes.ravel(), out=at[1:])
         cells = np.empty(int(at[-1]), dtype=np.uint8)
         placed = None
@@ -403,12 +410,13 @@ class ExampleBatchEncoder(_RecordEncoder):
         slots = block.slots.reshape(states.size, -1)
         self.cells.write(cells, at[:-1], states.ravel(), slots, placed=placed)
         blob = cells.data  # a memoryview: slices joined without a copy of their own
-        parts: list[bytes | memoryview] = []
-        start = 0
-        for (name, ident), size in zip(self.list_ends, sizes.sum(axis=1).tolist(), strict=True):
-            end = start + size
-            parts += (_list_head(len(name) + size + len(ident)), name, blob[start:end], ident)
-            start = end
+        totals = sizes.sum(axis=1)
+        bounds = [0, *np.cumsum(totals).tolist()]
+        parts: list[bytes | memoryview] = [b""] * (4 * len(totals))
+        parts[0::4] = map(_list_head, (totals + self.list_extras).tolist())
+        parts[1::4] = self.list_names
+        parts[2::4] = [blob[a:b] for a, b in pairwise(bounds)]
+        parts[3::4] = self.list_ids
         return parts
 
 
