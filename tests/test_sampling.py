@@ -135,3 +135,21 @@ def test_line_id_constants_are_shared_read_only_arrays() -> None:
     with pytest.raises(ValueError, match="read-only"):
         first["req_time"][0] = 8
     assert first["uid"].tolist() != second["uid"].tolist()
+
+
+def test_plain_fidv1_rows_draw_uniform_counts_and_keep_single_slots_single() -> None:
+    # Slots out of order, the single-fid ones (1 and 200) among the others.
+    plan = SparsePlan([SparseSpec.fidv1(slot) for slot in (200, 5, 1, 9)])
+    rows = 4000
+    drawn = plan.draw_rows(np.random.default_rng(8), rows)
+    tally = {5: [0] * 4, 9: [0] * 4}
+    for i in range(rows):
+        slots = fids.V1.slot_of(drawn.row(i)).tolist()
+        five, nine = slots.count(5), slots.count(9)
+        assert slots == [200] + [5] * five + [1] + [9] * nine
+        tally[5][five] += 1
+        tally[9][nine] += 1
+    # Each count 0..3 a quarter of the time: within 5 standard deviations (about 137).
+    for counts in tally.values():
+        assert max(abs(c - rows / 4) for c in counts) < 137
+    assert drawn.offsets[0] == 0 and drawn.offsets[-1] == len(drawn.fids)

@@ -47,6 +47,8 @@ BIG_INT_HIGH = 2**63 - 1  # inclusive
 SMALL_INT_HIGH = 10  # LineId integers and actions: [0, 10]
 MAX_SEQUENCE_FIDS = 2
 MAX_FIDV1_FIDS = 3
+# A fid-v1 slot's count, 0..MAX_FIDV1_FIDS: four outcomes, exactly two random bits.
+_FIDV1_COUNT_BITS = MAX_FIDV1_FIDS.bit_length()
 STAY_TIME_SCALE = 1000.0
 DEFAULT_STRING = "hello world"
 DENSE_DTYPES = frozenset({DType.FLOAT32, DType.FLOAT64, DType.INT64})
@@ -266,6 +268,7 @@ class _GenGroup:
 
 
 _SINGLE_KINDS = frozenset({SparseKind.ONE, SparseKind.DROPPABLE})
+_PLAIN_FIDV1_KINDS = frozenset({SparseKind.ONE, SparseKind.FIDV1})
 
 
 class SparsePlan:
@@ -316,6 +319,23 @@ class SparsePlan:
         self._row_highs: dict[int, np.ndarray] = {}
         self._row_start_cells: dict[int, np.ndarray] = {}
         self._groups = _GenGroup.of(self.specs)
+        # Plain fid-v1 slots (no spec), whose counts 0..3 are two random bits each: per
+        # random byte, the count flags (``_cell_of_fids``) of the four cells it decides.
+        self._fidv1_flag_table: np.ndarray | None = None
+        plain = not self._groups and {s.kind for s in self.specs} <= _PLAIN_FIDV1_KINDS
+        if plain and self.width == MAX_FIDV1_FIDS and self._count_words is not None:
+            flags = self._count_words.view(np.uint8).reshape(self.width + 1, -1)
+            per_byte = range(8 // _FIDV1_COUNT_BITS)
+            fields = [
+                [
+                    (byte >> (_FIDV1_COUNT_BITS * j)) & ((1 << _FIDV1_COUNT_BITS) - 1)
+                    for j in per_byte
+                ]
+                for byte in range(256)
+            ]
+            self._fidv1_flag_table = flags[np.array(fields)].reshape(256, -1)
+            self._single = np.flatnonzero(kinds.ravel() == SparseKind.ONE)
+            self._single_flags = flags[1]
         ranked = sum(len(g.members) for g in self._groups if g.ranked)
         self._all_ranked = bool(self.specs) and ranked == len(self.specs)
         self._keys = np.array(
@@ -352,12 +372,15 @@ class SparsePlan:
         shape = (len(self.specs), rows)
         if not self.specs:
             return RowFids(_NO_FIDS, np.zeros(rows + 1, dtype=np.int64))
-        present, counts = self._counts(rng, shape, drop_rate=0.0, row_major=True)
-        if self._groups:
-            present, counts = self._apply_gens(rng, present, counts)
         # Here a record holds 1.5 fids per slot on average out of 3 possible: drawing
         # only those and giving each the slot bits of its cell is the faster way.
-        cell_of = self._cell_of_fids(counts.T.ravel())
+        if self._fidv1_flag_table is not None:
+            cell_of = self._cell_of_flags(self._fidv1_flags(rng, rows))
+        else:
+            present, counts = self._counts(rng, shape, drop_rate=0.0, row_major=True)
+            if self._groups:
+                present, counts = self._apply_gens(rng, present, counts)
+            cell_of = self._cell_of_fids(counts.T.ravel())
         # Row r's fids are those of cells r * features onwards (cell_of is sorted).
         offsets: np.ndarray = cell_of.searchsorted(self._row_starts(rows))
         values = fids.random_hashes(rng, len(cell_of))
@@ -424,10 +447,33 @@ class SparsePlan:
         """
         if self._count_words is None:
             return np.arange(len(counts)).repeat(counts.astype(np.intp, copy=False))
-        flags = self._count_words.take(counts).view(np.bool_)
+        return self._cell_of_flags(self._count_words.take(counts).view(np.bool_))
+
+    def _cell_of_flags(self, flags: np.ndarray) -> np.ndarray:
+        """The cell of each set flag of count words laid end to end (``_cell_of_fids``)."""
         cell_of: np.ndarray = flags.nonzero()[0]
         cell_of >>= self._count_word_shift
         return cell_of
+
+    def _fidv1_flags(self, rng: np.random.Generator, rows: int) -> np.ndarray:
+        """The count flags of plain fid-v1 slots over ``rows`` records, drawn as such.
+
+        A count of 0..3 is two random bits, so each random byte looks up four cells'
+        flags at once: a 64-bit draw decides 32 cells, and no count is made. The
+        single-fid slots (1 and 200) are then set to one fid.
+        """
+        assert self._fidv1_flag_table is not None
+        features = len(self.specs)
+        cells = rows * features
+        per_byte = 8 // _FIDV1_COUNT_BITS
+        raw = rng.bit_generator.random_raw(-(-cells // (per_byte * 8)))
+        decisions = raw.astype("<u8", copy=False).view(np.uint8)[: -(-cells // per_byte)]
+        table = self._fidv1_flag_table
+        word = table.shape[1] // per_byte
+        flags = table.take(decisions, axis=0).reshape(-1)[: cells * word]
+        flags = flags.reshape(rows, features, word)
+        flags[:, self._single] = self._single_flags
+        return flags.reshape(-1).view(np.bool_)
 
     def _row_starts(self, rows: int) -> np.ndarray:
         """The first cell of each of ``rows`` records, and the end: made once per batch size."""
