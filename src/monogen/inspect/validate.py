@@ -87,17 +87,22 @@ def _check_prediction_log(log: Any) -> None:
 
 
 def _check_example_batch(batch: Any) -> None:
+    size = batch.batch_size
     for named in batch.named_feature_list:
         rows = len(named.feature)
-        if named.type == example_pb2.SHARED:
-            if rows < 1:
-                raise BadPayload(f"SHARED feature list {named.name!r} has no feature")
-        elif rows != batch.batch_size:
-            raise BadPayload(
-                f"feature list {named.name!r} has {rows} rows, batch_size is {batch.batch_size}"
-            )
+        if rows != size or not rows:  # the common case (as many rows as the batch) asks no more
+            _check_rows(named, rows, size)
         if named.name == LINE_ID_LIST:
             _check_line_ids(named)
+
+
+def _check_rows(named: Any, rows: int, size: int) -> None:
+    """A feature list has a row per row of the batch, or (SHARED) one for all of them."""
+    if named.type == example_pb2.SHARED:
+        if rows < 1:
+            raise BadPayload(f"SHARED feature list {named.name!r} has no feature")
+    elif rows != size:
+        raise BadPayload(f"feature list {named.name!r} has {rows} rows, batch_size is {size}")
 
 
 def _check_line_ids(named: Any) -> None:
