@@ -402,6 +402,24 @@ def test_reading_a_real_os_pipe(compression: Compression) -> None:
         feeder.join()
 
 
+def test_a_record_in_a_pipe_is_read_before_the_writer_is_done() -> None:
+    framed = io.BytesIO()
+    write(framed, [b"abc"], header=SORT_ID)
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, framed.getvalue())  # one record, and the writer stays open
+    got: list[bytes] = []
+    with open(read_fd, "rb") as pipe:
+        records = read(pipe, header=SORT_ID, compression="none")
+        reader = threading.Thread(target=lambda: got.append(next(records).payload))
+        reader.start()
+        reader.join(timeout=60)  # a bound against hanging, not a measure of speed
+        waiting = reader.is_alive()  # for more bytes than the record needs
+        os.close(write_fd)
+        reader.join()
+    assert not waiting
+    assert got == [b"abc"]
+
+
 def test_reader_is_lazy() -> None:
     data = u64(0) + u64(1) + b"a" + b"\xff" * 5  # second record is garbage
     records = read(io.BytesIO(data), header=SORT_ID)

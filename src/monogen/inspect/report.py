@@ -55,7 +55,7 @@ from monogen.io.compression import SNIFF_SIZE, Compression, open_compressed_read
 from monogen.io.datafile import DataRecord, HeaderOptions
 from monogen.io.detect import RECORD_TYPES as DATAFILE_TYPES
 from monogen.io.detect import Detection
-from monogen.io.streams import BinarySource, peek, position
+from monogen.io.streams import BinarySource, peek, position, reader_into
 from monogen.io.tfrecord import iter_frames
 
 if TYPE_CHECKING:  # only for annotations; typing_extensions is not a runtime dependency
@@ -196,7 +196,7 @@ class _CountingRaw(io.RawIOBase):
     def __init__(self, src: BinarySource, name: str) -> None:
         super().__init__()
         self._src = src
-        self._readinto: Callable[[Buffer], int | None] | None = getattr(src, "readinto", None)
+        self._readinto = reader_into(src)
         self.name = name
         self.count = 0
 
@@ -204,14 +204,7 @@ class _CountingRaw(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Buffer, /) -> int:
-        """Fill ``buffer`` from the source: straight into it when the source can (a file)."""
-        if self._readinto is not None:
-            size = self._readinto(buffer) or 0
-        else:
-            view = memoryview(buffer).cast("B")
-            data = self._src.read(len(view))
-            size = len(data)
-            view[:size] = data
+        size = self._readinto(memoryview(buffer).cast("B"))
         self.count += size
         return size
 

@@ -55,7 +55,7 @@ from monogen.io.compression import (
     open_compressed_reader,
 )
 from monogen.io.limits import DEFAULT_MAX_RECORD_SIZE, check_length
-from monogen.io.streams import READ_CHUNK, BinarySource, read_exact, remaining
+from monogen.io.streams import READ_CHUNK, BinarySource, read_exact, reader_into, remaining
 
 U64 = struct.Struct("<Q")
 U64_SIZE = U64.size  # 8
@@ -388,7 +388,7 @@ class _Cursor:
         self, src: BinarySource, *, label: str, options: HeaderOptions, end: int | None, limit: int
     ) -> None:
         self._read = src.read
-        self._readinto = _reader_into(src)
+        self._readinto = reader_into(src)
         self._label = label
         self._options = options
         self._end = end  # total stream length when cheaply known, for early length checks
@@ -481,21 +481,6 @@ class _Cursor:
         raise TruncatedRecordError(
             f"{self.where()}: data ends {have} bytes into the {size}-byte {field}{self.hint()}"
         )
-
-
-def _reader_into(src: BinarySource) -> Callable[[memoryview], int]:
-    """``src``'s ``readinto`` (no copy), or one made of its ``read``."""
-    readinto = getattr(src, "readinto", None)
-    if readinto is not None:
-        return lambda view: int(readinto(view) or 0)
-    read = src.read
-
-    def read_into(view: memoryview) -> int:
-        data = read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-    return read_into
 
 
 def _read_header(cur: _Cursor, options: HeaderOptions) -> tuple[int | None, int | None]:

@@ -46,6 +46,27 @@ def read_exact(read: Callable[[int], bytes | None], size: int) -> bytes:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
+def reader_into(src: BinarySource) -> Callable[[memoryview], int]:
+    """A function that fills the front of a buffer from ``src`` with one read and says how
+    many bytes it put there (0 at the end of the stream).
+
+    One read, not a loop until the buffer is full: a regular file fills it anyway, and a
+    pipe hands over what it holds, so its reader can work on that while the writer
+    refills the pipe. ``readinto1`` and ``readinto`` fill in place; ``read`` is copied in.
+    """
+    readinto = getattr(src, "readinto1", None) or getattr(src, "readinto", None)
+    if readinto is not None:
+        return lambda view: int(readinto(view) or 0)
+    read = src.read
+
+    def read_into(view: memoryview) -> int:
+        data = read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    return read_into
+
+
 def drain_whole(pending: bytearray, size: int, emit: Callable[[memoryview], object]) -> None:
     """Hand ``emit`` every whole ``size``-byte piece at the front of ``pending``, then drop them.
 
@@ -106,7 +127,17 @@ class _ReplayingSource:
     def __init__(self, head: bytes, fo: BinarySource) -> None:
         self._head = head
         self._fo = fo
+        self._fo_into = reader_into(fo)
         self.name = getattr(fo, "name", None)
+
+    def readinto1(self, view: memoryview, /) -> int:
+        """What one read gives: the rest of ``head`` that fits, else one read of ``fo``."""
+        if not self._head:
+            return self._fo_into(view)
+        size = min(len(view), len(self._head))
+        view[:size] = self._head[:size]
+        self._head = self._head[size:]
+        return size
 
     def read(self, size: int = -1, /) -> bytes:
         if not self._head:
