@@ -196,11 +196,14 @@ class Rows:
 
     def extend(self, other: Rows) -> None:
         """Append ``other``'s bytes to each row."""
-        for block in other.blocks:
-            if block.is_const and isinstance(block.data, bytes):
-                self._pending += block.data
-            else:
-                self._push(block)
+        blocks = other.blocks
+        if blocks:  # its constant blocks each stand before one of another kind
+            first = blocks[0]
+            if first.is_const and isinstance(first.data, bytes):
+                self._pending += first.data
+                blocks = blocks[1:]
+            if blocks:
+                self._push(*blocks)
         self._pending += other._pending
         self.fixed_length += other.fixed_length
         if other.row_lengths is not None:
@@ -217,11 +220,11 @@ class Rows:
         out.extend(self)
         return out
 
-    def _push(self, block: _Block) -> None:
+    def _push(self, *blocks: _Block) -> None:
         if self._pending:
             self.blocks.append(_Block(bytes(self._pending)))
             self._pending = bytearray()
-        self.blocks.append(block)
+        self.blocks += blocks
 
     def _add_lengths(self, lengths: np.ndarray) -> None:
         self.row_lengths = lengths if self.row_lengths is None else self.row_lengths + lengths
