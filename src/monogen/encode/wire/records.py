@@ -385,13 +385,33 @@ class ExampleBatchEncoder(_RecordEncoder):
         parts: list[bytes | memoryview] = []
         if schema.sparse:
             parts += self._sparse_lists(draw.sparse)
-        for name, dense, values in zip(self.dense_names, self.dense, draw.dense, strict=True):
-            parts += _feature_list(name, dense.joined(values, n))
+        for name, features in zip(self.dense_names, self._dense_lists(draw), strict=True):
+            parts += _feature_list(name, features)
         line_ids = self.line_id(draw.line_ids, n).wrap(BYTES_LIST_VALUE).wrap(BYTES_LIST)
         parts += _feature_list(self.line_id_name, line_ids.wrap(LIST_FEATURE).to_bytes())
-        parts += _feature_list(self.label_name, self.labels.joined(draw.labels))
+        parts += _feature_list(self.label_name, self.labels.joined([draw.labels])[0])
         parts.append(proto3_int(BATCH_SIZE, n))
         return [b"".join(parts)]
+
+    def _dense_lists(self, draw: BatchDraw) -> list[bytes | memoryview]:
+        """Each dense feature's rows back to back; the features whose fields share a
+        prefix and a width are built together (``FixedField.joined``)."""
+        out: list[bytes | memoryview] = []
+        alike: dict[tuple[bytes, str, int], tuple[FixedField, list[int], list[np.ndarray]]] = {}
+        for i, (dense, values) in enumerate(zip(self.dense, draw.dense, strict=True)):
+            out.append(b"")
+            fixed = dense.fixed
+            if values is not None and fixed is not None:
+                count = values.shape[1]
+                group = alike.setdefault((fixed.prefix(count), fixed.dtype, count), (fixed, [], []))
+                group[1].append(i)
+                group[2].append(values)
+            else:
+                out[i] = dense.joined(values, draw.n)
+        for fixed, members, arrays in alike.values():
+            for i, view in zip(members, fixed.joined(arrays), strict=True):
+                out[i] = view
+        return out
 
     def _sparse_lists(self, block: SparseBlock) -> list[bytes | memoryview]:
         """Every sparse feature's NamedFeatureList, in pieces: the cells of all of them
@@ -426,6 +446,8 @@ def _list_head(length: int) -> bytes:
     return tag(NAMED_FEATURE_LIST, LENGTH_DELIMITED) + varint(length)
 
 
-def _feature_list(name: bytes, features: bytes) -> tuple[bytes, bytes, bytes]:
+def _feature_list(
+    name: bytes, features: bytes | memoryview
+) -> tuple[bytes, bytes, bytes | memoryview]:
     """A NamedFeatureList (``name``: its name field) holding ``features``, in pieces."""
     return _list_head(len(name) + len(features)), name, features

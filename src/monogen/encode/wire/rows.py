@@ -251,7 +251,7 @@ class Rows:
                     for (a, b), (c, d) in zip(starts, ends, strict=True)
                 ]
             return [
-                head + source[a:b] + blob[c:d]
+                b"".join((head, source[a:b], blob[c:d]))  # one copy of each piece
                 for head, (a, b), (c, d) in zip(heads, starts, ends, strict=True)
             ]
         rows = [segment.rows() for segment in segments]
@@ -356,19 +356,23 @@ class FixedField:
 
     def add(self, rows: Rows, values: np.ndarray) -> None:
         """Append each row's field to ``rows``."""
-        rows.const(self._prefix(values.shape[1]))
+        rows.const(self.prefix(values.shape[1]))
         rows.fixed(as_bytes(values, self.dtype))
 
-    def joined(self, values: np.ndarray) -> bytes:
-        """Each row's field, back to back."""
-        prefix = u8(self._prefix(values.shape[1]))
-        data = as_bytes(values, self.dtype)
-        matrix = np.empty((len(data), len(prefix) + data.shape[1]), dtype=np.uint8)
-        matrix[:, : len(prefix)] = prefix
-        matrix[:, len(prefix) :] = data
-        return matrix.tobytes()
+    def joined(self, values: Sequence[np.ndarray]) -> list[memoryview]:
+        """For each array of ``values`` (all of one shape, fields of this prefix), its
+        rows' fields back to back: one matrix for all of them, a numpy call or two per
+        batch instead of several per array."""
+        prefix = u8(self.prefix(values[0].shape[1]))
+        size = len(prefix)
+        matrix = np.empty((len(values), len(values[0]), size + values[0][0].nbytes), np.uint8)
+        matrix[:, :, :size] = prefix
+        for i, array in enumerate(values):
+            matrix[i, :, size:] = as_bytes(array, self.dtype)
+        return [part.data for part in matrix.reshape(len(values), -1)]
 
-    def _prefix(self, count: int) -> bytes:
+    def prefix(self, count: int) -> bytes:
+        """The bytes before the values in a field of ``count`` values."""
         prefix = self.prefixes.get(count)
         if prefix is None:
             zeros = np.zeros((1, count), dtype=self.dtype)
@@ -396,12 +400,12 @@ class DenseField:
         else:
             rows.extend(self.generic(values))
 
-    def joined(self, values: np.ndarray | None, rows: int) -> bytes:
+    def joined(self, values: np.ndarray | None, rows: int) -> bytes | memoryview:
         """Each of ``rows`` rows' field, back to back."""
         if values is None:
             return self.unfilled * rows
         if self.fixed is not None:
-            return self.fixed.joined(values)
+            return self.fixed.joined([values])[0]
         return self.generic(values).to_bytes()
 
 
