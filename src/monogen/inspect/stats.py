@@ -51,6 +51,9 @@ STATS_STRIDE = 256
 MAX_IDS = 1 << 16
 TOP_FRACTION = 0.01
 
+# Up to this many ids are counted one by one rather than by Counter.update.
+_FEW_IDS = 8
+
 # Distinct names (features, inputs, signatures...) tracked per table. Real schemas
 # have hundreds; the cap keeps memory flat on a file full of garbage names.
 MAX_TRACKED = 4096
@@ -100,7 +103,12 @@ class IdCounts:
         self.total += len(fids)
         counts = self.counts
         if len(counts) < MAX_IDS:
-            counts.update(fids)
+            if len(fids) > _FEW_IDS:
+                counts.update(fids)
+                return
+            get = counts.get  # a slot's one or two ids: Counter.update's set-up costs more
+            for fid in fids:
+                counts[fid] = get(fid, 0) + 1
             return
         for fid in fids:
             if fid in counts:
