@@ -25,6 +25,7 @@ state differs from all of its spawned children's.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -224,7 +225,7 @@ class RecordGenerator:
             drawn = rng.random((n, shape or 1)) < np.asarray(rates, dtype=np.float64)
             return drawn.astype(np.float32)
         if self.variant is Variant.EXAMPLE_BATCH and shape is None:
-            return (np.arange(n, dtype=np.float32) % 2).reshape(n, 1)
+            return _alternating_labels(n)
         coins = random_words(rng, n * (shape or 1)) >> np.uint32(WORD_BITS - 1)  # a word's top bit
         return coins.astype(np.float32).reshape(n, shape or 1)
 
@@ -266,6 +267,14 @@ class RecordGenerator:
     def records_per_batch(self) -> int:
         """Serialized records in one batch: one ExampleBatch, else ``batch_size`` rows."""
         return self.variant.records_per_batch(self.batch_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _alternating_labels(n: int) -> np.ndarray:
+    """0, 1, 0, 1, ... as an ``(n, 1)`` float32 column, made once per batch size (read-only)."""
+    labels = (np.arange(n, dtype=np.float32) % 2).reshape(n, 1)
+    labels.flags.writeable = False
+    return labels
 
 
 def _rebuild(arguments: dict[str, Any]) -> RecordGenerator:

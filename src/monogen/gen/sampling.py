@@ -290,7 +290,11 @@ class SparsePlan:
         varies = sequence | fidv1
         self._always = one | fidv1  # present in every row
         # Present when their draw is kept: sequence-like features only when drop_rate > 0.
-        self._keepable = {False: droppable, True: droppable | sequence}
+        # None where that is every feature not always present (no mask to apply).
+        self._keepable = {
+            dropping: None if (keepable | self._always).all() else keepable
+            for dropping, keepable in ((False, droppable), (True, droppable | sequence))
+        }
         self._may_drop = bool(droppable.any() or sequence.any())
         self._counts_vary = bool(varies.any())
         self._present: dict[tuple[int, int], np.ndarray] = {}
@@ -512,7 +516,9 @@ class SparsePlan:
 
         if dropping:
             present = words_above(uniforms(0), word_threshold(drop_rate))
-            present &= self._keepable[drop_rate > 0]
+            keepable = self._keepable[drop_rate > 0]
+            if keepable is not None:
+                present &= keepable
             present |= self._always
         elif shape in self._present:
             present = self._present[shape]
