@@ -3,6 +3,8 @@ uniforms from 32-bit words; dense features drawn a dtype at a time."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,9 @@ from monogen.gen.sampling import (
     SparseKind,
     SparsePlan,
     SparseSpec,
+    kept_draws,
     pick,
+    random_bytes,
     random_words,
     uniform_float32,
     word_threshold,
@@ -153,3 +157,19 @@ def test_plain_fidv1_rows_draw_uniform_counts_and_keep_single_slots_single() -> 
     for counts in tally.values():
         assert max(abs(c - rows / 4) for c in counts) < 137
     assert drawn.offsets[0] == 0 and drawn.offsets[-1] == len(drawn.fids)
+
+
+def test_random_bytes_are_the_raw_draws_bytes_low_first() -> None:
+    raw = np.random.PCG64(9).random_raw(2).tolist()
+    expected = [(raw[i // 8] >> (8 * (i % 8))) & 0xFF for i in range(11)]
+    assert random_bytes(np.random.Generator(np.random.PCG64(9)), 11).tolist() == expected
+
+
+@pytest.mark.parametrize("drop_rate", [0.0, 0.25, 0.5, 0.3, 0.999, 1.0])
+def test_kept_draws_keep_one_minus_the_drop_rate(drop_rate: float) -> None:
+    # 0.25 and 0.5 are decided by bytes, 0.3 and 0.999 by words; 0 and 1 exactly.
+    n = 200_000
+    kept = kept_draws(np.random.default_rng(10), n, drop_rate)
+    assert kept.dtype == np.bool_ and kept.shape == (n,)
+    expected = (1 - drop_rate) * n
+    assert abs(int(kept.sum()) - expected) <= 5 * math.sqrt(n * drop_rate * (1 - drop_rate))

@@ -74,6 +74,14 @@ def random_words(rng: np.random.Generator, count: int) -> np.ndarray:
     return words
 
 
+def random_bytes(rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` uniform bytes, eight from each raw output, low byte first whatever the
+    machine's byte order."""
+    raw = rng.bit_generator.random_raw(-(-count // 8))
+    data: np.ndarray = raw.astype("<u8", copy=False).view(np.uint8)[:count]
+    return data
+
+
 def uniform_float32(rng: np.random.Generator, count: int) -> np.ndarray:
     """``count`` float32 uniform in [0, 1): a word's top 24 bits times 2**-24.
 
@@ -100,6 +108,20 @@ def word_threshold(probability: float) -> int:
     """The word ``w`` above which ``w / 2**32 > probability``: ``words > threshold`` is a
     uniform draw above ``probability`` (``2**32`` when none is, as for 1.0)."""
     return math.floor(probability * 2**WORD_BITS)
+
+
+def kept_draws(rng: np.random.Generator, count: int, drop_rate: float) -> np.ndarray:
+    """``count`` outcomes of "a uniform draw above ``drop_rate``", as bools.
+
+    A rate that is a multiple of 1/256 (0, 0.25, 0.5, ...) is decided exactly by a
+    random byte ``b``, kept when ``b >= 256 * drop_rate``: an eighth of the random
+    bits a word takes. Any other rate takes a 32-bit word (``word_threshold``).
+    """
+    steps = float(drop_rate) * 256  # callers may pass an int (0 or 1)
+    if steps.is_integer():
+        kept: np.ndarray = random_bytes(rng, count) >= int(steps)
+        return kept
+    return words_above(random_words(rng, count), word_threshold(drop_rate))
 
 
 def words_above(words: np.ndarray, threshold: int) -> np.ndarray:
@@ -470,8 +492,7 @@ class SparsePlan:
         features = len(self.specs)
         cells = rows * features
         per_byte = 8 // _FIDV1_COUNT_BITS
-        raw = rng.bit_generator.random_raw(-(-cells // (per_byte * 8)))
-        decisions = raw.astype("<u8", copy=False).view(np.uint8)[: -(-cells // per_byte)]
+        decisions = random_bytes(rng, -(-cells // per_byte))
         table = self._fidv1_flag_table
         word = table.shape[1] // per_byte
         flags = table.take(decisions, axis=0).reshape(-1)[: cells * word]
@@ -501,21 +522,18 @@ class SparsePlan:
         *,
         row_major: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``(present, counts)``, both ``(features, rows)``, from one 32-bit word per
-        (feature, row) for kept or dropped and one for the count, each drawn only
-        when some feature needs it. ``row_major`` lays the arrays out row after row
-        (a transposed view), the order in which ``draw_rows`` reads them.
+        """``(present, counts)``, both ``(features, rows)``: per (feature, row), a kept
+        or dropped draw (``kept_draws``) and a 32-bit word for the count, each drawn
+        only when some feature needs it. ``row_major`` lays the arrays out row after
+        row (a transposed view), the order in which ``draw_rows`` reads them.
         """
         cells = shape[0] * shape[1]
-        dropping = self._may_drop
-        words = random_words(rng, cells * (int(dropping) + int(self._counts_vary)))
 
-        def uniforms(part: int) -> np.ndarray:
-            cut = words[part * cells : (part + 1) * cells]
-            return cut.reshape(shape[::-1]).T if row_major else cut.reshape(shape)
+        def laid_out(values: np.ndarray) -> np.ndarray:
+            return values.reshape(shape[::-1]).T if row_major else values.reshape(shape)
 
-        if dropping:
-            present = words_above(uniforms(0), word_threshold(drop_rate))
+        if self._may_drop:
+            present = laid_out(kept_draws(rng, cells, drop_rate))
             keepable = self._keepable[drop_rate > 0]
             if keepable is not None:
                 present &= keepable
@@ -526,10 +544,10 @@ class SparsePlan:
             present = self._present[shape] = np.broadcast_to(self._always, shape)
         if not self._counts_vary:
             return present, present.astype(np.int64)
-        counts = np.multiply(uniforms(int(dropping)), self._count_scale)  # int64, as scale
+        counts = np.multiply(laid_out(random_words(rng, cells)), self._count_scale)  # int64
         counts >>= WORD_BITS
         counts += self._count_base
-        if dropping:
+        if self._may_drop:
             counts *= present
         return present, counts
 
