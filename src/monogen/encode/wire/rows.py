@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
@@ -438,19 +438,13 @@ class CellTable:
     compact: tuple[bytes, ...]
     fid_counts: np.ndarray  # (features * states,) int64
     fid_at: np.ndarray  # (features * states,) int64
+    # Per code, its template repeated (no fids): a batch's cells copy a prefix of it.
+    tiled: dict[int, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def fid_dtype(self) -> np.dtype:
-        """A cell as a record whose one field is its fid slots: writing uint64 fids
-        through it is one strided copy per fid, many times faster than byte columns."""
-        return np.dtype(
-            {
-                "names": ["fids"],
-                "formats": [(FID_LAYOUT, (self.max_fids,))],
-                "offsets": [self.head_width],
-                "itemsize": self.templates.shape[1],
-            }
-        )
+        """A template's row as a record of its fid slots (``_fid_layout``)."""
+        return _fid_layout(self.head_width, self.max_fids, self.templates.shape[1])
 
     @classmethod
     def build(cls, cells: Sequence[Sequence[Cell | None]], max_fids: int) -> CellTable:
@@ -548,37 +542,37 @@ class CellTable:
                 overlapping(out, len(self.compact[code]))[at[picked]] = items
 
     def _filled(self, code: int, slots: np.ndarray) -> np.ndarray:
-        """Template ``code``'s bytes once per row of ``slots``, each with its fids: a
-        record per cell whose fields (head, fids, tail) take one strided copy each."""
+        """Template ``code``'s bytes once per row of ``slots``, each with its fids: the
+        template repeated (remembered), then the fids through a record view."""
         template = self.compact[code]
+        size = len(template) * len(slots)
+        tiled = self.tiled.get(code)
+        if tiled is None or len(tiled) < size:
+            tiled = np.tile(u8(template), len(slots))
+            if tiled.nbytes <= TILED_BYTES:
+                self.tiled[code] = tiled
+        # a copy of bytes (not of records: that would skip the bytes between fields)
+        items = tiled[:size].copy()
         k = int(self.fid_counts[code])
-        head = int(self.fid_at[code])
-        tail = len(template) - head - FID_BYTES * k
-        items = np.empty(len(slots), dtype=_cell_dtype(head, k, tail))
-        if head:
-            items["head"] = np.frombuffer(template[:head], dtype=_void(head))[0]
         if k:
-            items["fids"] = slots[:, :k]
-        if tail:
-            items["tail"] = np.frombuffer(template[len(template) - tail :], dtype=_void(tail))[0]
+            items.view(_fid_layout(int(self.fid_at[code]), k, len(template)))["fids"] = slots[:, :k]
         return items.view(_void(len(template)))
 
 
 @functools.lru_cache(maxsize=256)
-def _cell_dtype(head: int, fids: int, tail: int) -> np.dtype:
-    """A cell as a record: ``head`` bytes, ``fids`` little-endian uint64, ``tail`` bytes."""
-    fields = [("head", _void(head), head), ("fids", (FID_LAYOUT, (fids,)), FID_BYTES * fids)]
-    fields.append(("tail", _void(tail), tail))
-    names, formats, offsets, at = [], [], [], 0
-    for name, layout, width in fields:
-        if width:
-            names.append(name)
-            formats.append(layout)
-            offsets.append(at)
-        at += width
-    return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": at})
+def _fid_layout(at: int, fids: int, size: int) -> np.dtype:
+    """A cell of ``size`` bytes as a record whose one field is its ``fids`` little-endian
+    uint64 from byte ``at``: writing fids through it is one strided copy per fid, many
+    times faster than byte columns."""
+    if not fids:
+        return _void(size)
+    return np.dtype(
+        {"names": ["fids"], "formats": [(FID_LAYOUT, (fids,))], "offsets": [at], "itemsize": size}
+    )
 
 
+# The most bytes of repeated templates a table keeps for one template's cells.
+TILED_BYTES = 1 << 20
 # Up to this many templates to write, each one's cells are found by a pass of their
 # own; past it, by one stable sort of every cell's code.
 FEW_TEMPLATES = 3
