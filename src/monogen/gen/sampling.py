@@ -296,12 +296,13 @@ _PLAIN_FIDV1_KINDS = frozenset({SparseKind.ONE, SparseKind.FIDV1})
 class SparsePlan:
     """The sparse features of a schema, drawn together a batch at a time.
 
-    A batch takes two random draws whatever the number of features: 32-bit words,
-    one per (feature, row) deciding kept or dropped (only when some feature can be
-    dropped) and one deciding the fid count (only when some count varies), and a
-    hash for every fid slot of every cell, which the slots' high bits are laid
-    over. Drawing every slot, used or not, keeps each cell's fids in place: no
-    numpy call has to gather a random number of fids per cell.
+    A batch takes at most three random draws whatever the number of features: one
+    per (feature, row) deciding kept or dropped (``kept_draws``; only when some
+    feature can be dropped), a 32-bit word per (feature, row) deciding the fid count
+    (only when some count varies), and a hash for every fid slot of every cell,
+    which the slots' high bits are laid over. Drawing every slot, used or not, keeps
+    each cell's fids in place: no numpy call has to gather a random number of fids
+    per cell.
     """
 
     def __init__(self, specs: Sequence[SparseSpec]) -> None:
@@ -351,15 +352,9 @@ class SparsePlan:
         plain = not self._groups and {s.kind for s in self.specs} <= _PLAIN_FIDV1_KINDS
         if plain and self.width == MAX_FIDV1_FIDS and self._count_words is not None:
             flags = self._count_words.view(np.uint8).reshape(self.width + 1, -1)
-            per_byte = range(8 // _FIDV1_COUNT_BITS)
-            fields = [
-                [
-                    (byte >> (_FIDV1_COUNT_BITS * j)) & ((1 << _FIDV1_COUNT_BITS) - 1)
-                    for j in per_byte
-                ]
-                for byte in range(256)
-            ]
-            self._fidv1_flag_table = flags[np.array(fields)].reshape(256, -1)
+            bits, field = _FIDV1_COUNT_BITS, (1 << _FIDV1_COUNT_BITS) - 1
+            counts = [[b >> (bits * j) & field for j in range(8 // bits)] for b in range(256)]
+            self._fidv1_flag_table = flags[np.array(counts)].reshape(256, -1)
             self._single = np.flatnonzero(kinds.ravel() == SparseKind.ONE)
             self._single_flags = flags[1]
         ranked = sum(len(g.members) for g in self._groups if g.ranked)
