@@ -181,8 +181,9 @@ def _guarded(records: _Records) -> Iterator[DataRecord | Problem]:
         yield Problem(f"{records.prefix}{exc}", fatal=True)
 
 
-# Input is pulled in blocks of this size, so that the many small reads of record
-# framing are served from a buffer instead of a Python call each.
+# Input is pulled in blocks of this size, so that the many small reads of TFRecord
+# framing and of the decoders are served from a buffer instead of a Python call each.
+# (The data-file reader asks for larger blocks of its own, which pass straight through.)
 READ_BLOCK = 1 << 20
 
 
