@@ -2,21 +2,28 @@
 
 Every record is a row of a byte matrix whose columns are blocks (``Rows``):
 constant bytes, fixed-width data (dense values, labels), and ragged blocks that
-carry a mask of which bytes count. Dropping the masked-out bytes (one boolean index
-over the whole matrix) leaves the records back to back.
+carry a mask of which bytes count. Dropping the masked-out bytes leaves the records
+back to back; a ragged block of slices of a batch-wide buffer (an Instance's fid-v1
+fids) is spliced into each row instead, as it is copied once.
 
-The sparse features are one ragged block of cells of equal width, one per
-(row, feature): a template chosen by the feature and its state (dropped, or kept
-with k fids), with the fids written into a fixed slot of the cell (``CellTable``).
+The sparse features are cells, one per (row, feature): a template chosen by the
+feature and its state (dropped, or kept with k fids), with the fids laid into it
+(``CellTable``). A record's cells are a ragged block of templates of equal width
+(``CellTable.rows``); an ExampleBatch's rows of cells, one feature's cells after
+another, are written at their offsets in one buffer instead (``CellTable.write``).
 
 Parts whose width never changes (a float dense feature, the labels) are encoded
 once per schema by the same generic code with zero values; the batch then only
 appends the values' bytes to that prefix (``FixedField``).
 
-Where the time goes (profiled on the bench schemas): numpy's boolean index costs
-about one mispredicted branch per run of kept bytes, so with random drops it is the
-cell count, not the byte count, that sets the price of compaction; the other passes
-(taking templates and masks, writing fids through a uint64 view) are memory copies.
+Where the time goes (profiled on the bench schemas): numpy's boolean index pays a
+call and a mispredicted branch for every run of kept elements, so with random drops
+it is the cell count, not the byte count, that sets the price of compaction; a mask
+of many runs is cheaper as a gather of its kept indices (``_kept``), and cheaper
+still is writing each template's cells by one assignment to their offsets, where
+nothing branches on a cell's state. The other passes are memory copies, and the
+numpy calls' own overhead on a batch of 64-128 rows, which is why constant columns
+come from a remembered row and fixed-width runs skip masks and offsets.
 """
 
 from __future__ import annotations
