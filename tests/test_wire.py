@@ -276,23 +276,6 @@ def test_many_features(variant: str, drop_rate: float) -> None:
     )
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("run_cost", [0, 10**9])  # always a boolean index / always a gather
-def test_either_way_of_compacting_gives_the_same_bytes(
-    variant: str, run_cost: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(wire.rows, "RUN_COST", run_cost)
-    schema = Schema.build(
-        sparse=["slot_1", "slot_2", "u_recent", "v_recent"],
-        fidv1_slots=[1, 2, 3],
-        fidv2=["w_cp", "slot_9"],
-        dense=["i:3:int64", "f:2:float32"],
-        extra=["uid", "actions", "chnid"],
-    )
-    for drop_rate in (0.0, 0.1, 0.5, 0.9):
-        assert_same_batches(schema, variant, seed=7, batch_size=40, drop_rate=drop_rate)
-
-
 @pytest.mark.parametrize(
     "lengths",
     [

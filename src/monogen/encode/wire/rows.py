@@ -17,13 +17,13 @@ once per schema by the same generic code with zero values; the batch then only
 appends the values' bytes to that prefix (``FixedField``).
 
 Where the time goes (profiled on the bench schemas): numpy's boolean index pays a
-call and a mispredicted branch for every run of kept elements, so with random drops
-it is the cell count, not the byte count, that sets the price of compaction; a mask
-of many runs is cheaper as a gather of its kept indices (``_kept``), and cheaper
-still is writing each template's cells by one assignment to their offsets, where
-nothing branches on a cell's state. The other passes are memory copies, and the
-numpy calls' own overhead on a batch of 64-128 rows, which is why constant columns
-come from a remembered row and fixed-width runs skip masks and offsets.
+call and often a mispredicted branch for every run of kept elements, so with random
+drops it is the cell count, not the byte count, that sets the price of compaction;
+writing each template's cells by one assignment to their offsets, where nothing
+branches on a cell's state, is cheaper where the cells are short and many (an
+ExampleBatch's). The other passes are memory copies, and the numpy calls' own
+overhead on a batch of 64-128 rows, which is why constant columns come from a
+remembered row and fixed-width runs skip masks and offsets.
 """
 
 from __future__ import annotations
@@ -53,27 +53,10 @@ UNIT = 2
 # A ragged block at least this wide per row is compacted on its own: copying it into a
 # shared matrix would cost more than joining one more piece per row.
 ALONE_WIDTH = 1024
-# What numpy's boolean index spends on each run of kept elements, in elements' time
-# (profiled: ~25 ns a run against ~0.6 ns an element more for a gather).
-RUN_COST = 40
 
 
 def _stands_alone(block: _Block) -> bool:
     return block.mask is not None and block.width >= ALONE_WIDTH
-
-
-def _kept(data: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``data[mask]``, by the faster of numpy's two ways for this mask.
-
-    A boolean index copies each run of kept elements by a call of its own (about
-    ``RUN_COST`` elements' worth of time); a mask cut into many short runs (a cell
-    dropped here and there) is faster taken as a gather of its kept elements' indices.
-    """
-    flags = mask.ravel()
-    runs = np.count_nonzero(flags[1:] != flags[:-1])
-    if runs * RUN_COST > len(flags):
-        return data.ravel().take(np.flatnonzero(flags))
-    return data[mask]
 
 
 @functools.lru_cache(maxsize=256)
@@ -327,7 +310,7 @@ class Rows:
             np.cumsum(only.lengths, out=offsets[1:])
             assert isinstance(only.data, np.ndarray)
             data = only.data.view(np.uint16) if only.unit == UNIT else only.data
-            return _cut(_kept(data, only.mask).tobytes(), offsets.tolist())
+            return _cut(data[only.mask].tobytes(), offsets.tolist())
         matrix = self._matrix(blocks)
         width = matrix.shape[1]
         ragged = [b for b in blocks if b.mask is not None]
@@ -346,7 +329,7 @@ class Rows:
             at = end
         offsets = np.zeros(rows + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        return _cut(_kept(matrix, mask).tobytes(), offsets.tolist())
+        return _cut(matrix[mask].tobytes(), offsets.tolist())
 
 
 class FixedField:
