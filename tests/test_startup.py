@@ -7,8 +7,11 @@ commands that use them. A fresh interpreter is the only honest place to look.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+
+import pytest
 
 HEAVY = ("numpy", "google.protobuf", "rich", "tensorflow")
 
@@ -30,3 +33,39 @@ def test_help_loads_no_heavy_module() -> None:
     assert "monogen.cli" in modules  # the probe did load the CLI
     heavy = [name for name in modules if any(name == h or name.startswith(h + ".") for h in HEAVY)]
     assert heavy == []
+
+
+def _threads_after_a_numpy_command(env_value: str | None) -> tuple[int, str | None]:
+    """Threads of a fresh ``monogen fids`` process once numpy is loaded, and the
+    OPENBLAS_NUM_THREADS it ran with."""
+    probe = (
+        "import json, os, sys\n"
+        "from monogen.cli import main\n"
+        "sys.argv = ['monogen', 'fids', '--slot', '1', '--count', '1', '--seed', '1']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "assert 'numpy' in sys.modules\n"
+        "print(json.dumps([len(os.listdir('/proc/self/task')),"
+        " os.environ.get('OPENBLAS_NUM_THREADS')]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if env_value is not None:
+        env["OPENBLAS_NUM_THREADS"] = env_value
+    done = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, env=env
+    )
+    threads, value = json.loads(done.stdout.splitlines()[-1])
+    return threads, value
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux's /proc")
+def test_the_cli_starts_no_blas_threads() -> None:
+    """monogen does no linear algebra; OpenBLAS's thread pool, started when numpy is
+    imported, is start-up time spent on threads that never run a job."""
+    assert _threads_after_a_numpy_command(None) == (1, "1")
+
+
+def test_a_users_blas_setting_is_kept() -> None:
+    assert _threads_after_a_numpy_command("3")[1] == "3"
