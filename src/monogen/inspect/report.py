@@ -373,7 +373,9 @@ class _Run:
         report.stats = (
             WarmupStats() if record_type is RecordType.PREDICTION_LOG else RecordStats(record_type)
         )
-        self.check_all(itertools.chain(window, items), record_type)  # items end after a fatal
+        first = iter(window)  # the only reference left: the window goes once checked
+        del window
+        self.check_all(itertools.chain(first, items), record_type)  # items end after a fatal
 
     def _fits_none(
         self, window: Sequence[DataRecord | Problem], candidates: Sequence[RecordType]
@@ -441,6 +443,7 @@ class _Run:
                         pb_types[pb_type] += 1
                     if visit is not None:
                         _visit_all(visit, record_type, message, embedded)
+                    del message  # a large record's parse is freed before the next one's
                     continue
             if not problem.fatal:
                 records += 1
