@@ -350,7 +350,8 @@ class ExampleBatchEncoder(_RecordEncoder):
         # length, a buffer of cells filled with it has every dropped row in place.
         empty = self.cells.compact[DROPPED]
         even = all(length % 2 == 0 for length in self.cells.length.tolist())
-        self.empty_unit = np.frombuffer(empty, np.uint16)[0] if len(empty) == 2 and even else None
+        fills = len(empty) == EMPTY_FEATURE_SIZE and even
+        self.empty_unit = np.frombuffer(empty, np.uint16)[0] if fills else None
         # the other lists' name fields
         self.dense_names = [proto3_string(LIST_NAME, meta.name) for meta in schema.dense]
         self.line_id_name = proto3_string(LIST_NAME, LINE_ID_LIST)
@@ -416,23 +417,42 @@ class ExampleBatchEncoder(_RecordEncoder):
     def _sparse_lists(self, block: SparseBlock) -> list[bytes | memoryview]:
         """Every sparse feature's NamedFeatureList, in pieces: the cells of all of them
         written at once into one buffer (one row of cells per feature), and around each
-        row its list's tag, length, name and id."""
+        row its list's tag, length, name and id.
+
+        When the buffer starts as dropped rows (``empty_unit``), only the other cells
+        are written: cell c of the flat order starts at ``2 c`` plus the bytes beyond
+        two of the written cells before it, which, when they are all of one template,
+        is a multiple of their count and needs no cumulative sum.
+        """
         states = sparse_state(block, dropped_matters=True)  # the table's codes
-        sizes = self.cells.length[states]
-        at = np.empty(states.size + 1, dtype=np.int64)  # not zeros: calloc is slower here
-        at[0] = 0
-        np.cumsum(sizes.ravel(), out=at[1:])
-        cells = np.empty(int(at[-1]), dtype=np.uint8)
-        placed = None
-        if self.empty_unit is not None:  # every cell starts on an even byte
-            cells.view(np.uint16)[:] = self.empty_unit
-            placed = DROPPED
+        features, rows = states.shape
+        every = states.ravel()
+        empty = self.empty_unit
+        if empty is not None:
+            placed, base = DROPPED, EMPTY_FEATURE_SIZE
+            written = np.flatnonzero(every != DROPPED)
+            codes = every[written]
+        else:
+            placed, base = None, 0
+            written = np.arange(every.size)
+            codes = every
+        beyond = np.empty(len(codes) + 1, dtype=np.int64)  # bytes beyond base, before
+        if len(codes) and codes.min() == codes.max():
+            np.multiply(np.arange(len(beyond)), self.cells.length[codes[0]] - base, out=beyond)
+        else:
+            beyond[0] = 0
+            np.cumsum(self.cells.length[codes] - base, out=beyond[1:])
+        at = beyond[:-1] + base * written
+        firsts = np.searchsorted(written, np.arange(features + 1) * rows)
+        totals = beyond[firsts[1:]] - beyond[firsts[:-1]] + base * rows
+        buffer = np.empty(int(totals.sum()), dtype=np.uint8)
+        if empty is not None:
+            buffer.view(np.uint16)[:] = empty
         slots = block.slots.reshape(states.size, -1)
-        self.cells.write(cells, at[:-1], states.ravel(), slots, placed=placed)
-        blob = cells.data  # a memoryview: slices joined without a copy of their own
-        totals = sizes.sum(axis=1)
+        self.cells.write(buffer, at, codes, slots, written, placed=placed)
+        blob = buffer.data  # a memoryview: slices joined without a copy of their own
         bounds = [0, *np.cumsum(totals).tolist()]
-        parts: list[bytes | memoryview] = [b""] * (4 * len(totals))
+        parts: list[bytes | memoryview] = [b""] * (4 * features)
         parts[0::4] = map(_list_head, (totals + self.list_extras).tolist())
         parts[1::4] = self.list_names
         parts[2::4] = [blob[a:b] for a, b in pairwise(bounds)]
@@ -444,6 +464,9 @@ class ExampleBatchEncoder(_RecordEncoder):
 def _list_head(length: int) -> bytes:
     """The tag and length of a NamedFeatureList of ``length`` bytes (a few lengths recur)."""
     return tag(NAMED_FEATURE_LIST, LENGTH_DELIMITED) + varint(length)
+
+
+EMPTY_FEATURE_SIZE = 2  # an empty Feature in a list: its tag and a zero length
 
 
 def _feature_list(

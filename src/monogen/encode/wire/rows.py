@@ -506,20 +506,27 @@ class CellTable:
         at: np.ndarray,
         codes: np.ndarray,
         slots: np.ndarray,
+        cells: np.ndarray,
         *,
         placed: int | None = None,
     ) -> None:
-        """Cell i (template ``codes[i]``, fids ``slots[i]``) into ``out`` at byte ``at[i]``.
+        """Cell i (template ``codes[i]``, fids ``slots[cells[i]]``) into ``out`` at byte
+        ``at[i]``.
 
-        ``at`` and ``codes`` are flat, ``slots`` is ``(cells, max_fids)``, ``out`` a
-        uint8 array the cells fit in side by side; cells of code ``placed`` are already
-        in it. The cells of one template, their fids laid in, are written by one
-        assignment through an ``overlapping`` view: a few passes over the cells, none
-        of which branches on a cell's code, where compacting a matrix of templates by a
-        mask (``rows``) pays for every run of kept bytes.
+        ``at``, ``codes`` and ``cells`` are flat, ``slots`` is ``(cells, max_fids)``,
+        ``out`` a uint8 array the cells fit in; ``placed``: a code none of ``codes`` has
+        (its cells are in ``out`` already). The cells of one template, their fids laid
+        in, are written by one assignment through an ``overlapping`` view: a few passes
+        over the cells, none of which branches on a cell's code, where compacting a
+        matrix of templates by a mask (``rows``) pays for every run of kept bytes.
         """
+        if not len(codes):
+            return
         wanted = [code for code in range(len(self.compact)) if code != placed]
-        if len(wanted) <= FEW_TEMPLATES:
+        picks: list[np.ndarray | slice]
+        if codes.min() == codes.max():  # one template (a batch of single-fid features)
+            wanted, picks = [int(codes[0])], [slice(None)]
+        elif len(wanted) <= FEW_TEMPLATES:
             picks = [np.flatnonzero(codes == code) for code in wanted]
         else:  # one sort groups the cells of every template
             counts = np.bincount(codes, minlength=len(self.compact))
@@ -527,8 +534,9 @@ class CellTable:
             ends = np.cumsum(counts).tolist()
             picks = [order[ends[code] - int(counts[code]) : ends[code]] for code in wanted]
         for code, picked in zip(wanted, picks, strict=True):
-            if len(picked):
-                items = self._filled(code, slots.take(picked, axis=0))
+            mine = cells[picked]
+            if len(mine):
+                items = self._filled(code, slots.take(mine, axis=0))
                 overlapping(out, len(self.compact[code]))[at[picked]] = items
 
     def _filled(self, code: int, slots: np.ndarray) -> np.ndarray:
