@@ -65,6 +65,7 @@ from monogen.encode.wire.rows import (
     DenseField,
     FixedField,
     Rows,
+    one_code,
     sparse_state,
     split_cell,
 )
@@ -437,8 +438,9 @@ class ExampleBatchEncoder(_RecordEncoder):
             written = np.arange(every.size)
             codes = every
         beyond = np.empty(len(codes) + 1, dtype=np.int64)  # bytes beyond base, before
-        if len(codes) and codes.min() == codes.max():
-            np.multiply(np.arange(len(beyond)), self.cells.length[codes[0]] - base, out=beyond)
+        only = one_code(codes)
+        if only is not None:
+            np.multiply(np.arange(len(beyond)), self.cells.length[only] - base, out=beyond)
         else:
             beyond[0] = 0
             np.cumsum(self.cells.length[codes] - base, out=beyond[1:])
@@ -449,7 +451,7 @@ class ExampleBatchEncoder(_RecordEncoder):
         if empty is not None:
             buffer.view(np.uint16)[:] = empty
         slots = block.slots.reshape(states.size, -1)
-        self.cells.write(buffer, at, codes, slots, written, placed=placed)
+        self.cells.write(buffer, at, codes, slots, written, placed=placed, only=only)
         blob = buffer.data  # a memoryview: slices joined without a copy of their own
         bounds = [0, *np.cumsum(totals).tolist()]
         parts: list[bytes | memoryview] = [b""] * (4 * features)

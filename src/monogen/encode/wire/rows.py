@@ -509,13 +509,15 @@ class CellTable:
         cells: np.ndarray,
         *,
         placed: int | None = None,
+        only: int | None = None,
     ) -> None:
         """Cell i (template ``codes[i]``, fids ``slots[cells[i]]``) into ``out`` at byte
         ``at[i]``.
 
         ``at``, ``codes`` and ``cells`` are flat, ``slots`` is ``(cells, max_fids)``,
         ``out`` a uint8 array the cells fit in; ``placed``: a code none of ``codes`` has
-        (its cells are in ``out`` already). The cells of one template, their fids laid
+        (its cells are in ``out`` already); ``only``: the one code of ``codes``, if
+        known to be (``one_code``). The cells of one template, their fids laid
         in, are written by one assignment through an ``overlapping`` view: a few passes
         over the cells, none of which branches on a cell's code, where compacting a
         matrix of templates by a mask (``rows``) pays for every run of kept bytes.
@@ -524,8 +526,8 @@ class CellTable:
             return
         wanted = [code for code in range(len(self.compact)) if code != placed]
         picks: list[np.ndarray | slice]
-        if codes.min() == codes.max():  # one template (a batch of single-fid features)
-            wanted, picks = [int(codes[0])], [slice(None)]
+        if only is not None:  # one template (a batch of single-fid features)
+            wanted, picks = [only], [slice(None)]
         elif len(wanted) <= FEW_TEMPLATES:
             picks = [np.flatnonzero(codes == code) for code in wanted]
         else:  # one sort groups the cells of every template
@@ -596,6 +598,13 @@ def split_cell(message: bytes, fids: int, tail: bytes) -> Cell:
 
 
 DROPPED = 0  # the state of a dropped cell; a cell with k fids is in state 1 + k
+
+
+def one_code(codes: np.ndarray) -> int | None:
+    """The code every one of ``codes`` is, if they are all one (and there are any)."""
+    if len(codes) and codes.min() == codes.max():
+        return int(codes[0])
+    return None
 
 
 def sparse_state(block: SparseBlock, *, dropped_matters: bool) -> np.ndarray:
