@@ -408,6 +408,24 @@ def test_line_id_column_of_equal_values_but_not_equal_bytes() -> None:
     assert ours[1] != ours[0]
 
 
+def test_line_id_columns_that_vary_then_hold_one_value() -> None:
+    """The encoder stops looking for constants in a column once it varied: the bytes of
+    later batches, constant or not, are still each row's own."""
+    encoder = wire.LineIdEncoder()
+    batches = [
+        {"req_time": np.array([5, 6, 7]), "sample_rate": np.array([0.5, 0.5, 0.5])},
+        {"req_time": np.array([9, 9, 9]), "sample_rate": np.array([0.25, 1.0, 0.25])},
+        {"req_time": np.array([1, 2, 3]), "sample_rate": np.array([2.0, 2.0, 2.0])},
+    ]
+    for columns in batches:
+        theirs = []
+        for i in range(3):
+            line_id = line_id_pb2.LineId()
+            messages.fill_line_id(line_id, columns, i)
+            theirs.append(line_id.SerializeToString())
+        assert encoder(columns, 3).to_list() == theirs
+
+
 # --------------------------------------------------------------------------- by hand
 
 

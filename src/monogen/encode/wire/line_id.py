@@ -42,19 +42,22 @@ class LineIdEncoder:
     """Each row's LineId: its filled fields in field-number order.
 
     Columns that hold one value on every row (req_time, sample_rate, the default
-    strings) are encoded once and remembered.
+    strings) are encoded once and remembered. A column found to vary is not looked at
+    for that again: either way gives the same bytes, the check only saves work.
     """
 
     def __init__(self) -> None:
         self._order: dict[tuple[str, ...], list[tuple[str, FieldDescriptor]]] = {}
         self._constants: dict[tuple[str, str, bytes | str], bytes] = {}
+        self._varied: set[str] = set()
 
     def __call__(self, values: LineIdValues, rows: int) -> Rows:
         out = Rows(rows)
         for name, fd in self._fields(tuple(values)):
             column = values[name]
-            key = _constant_key(name, column)
+            key = None if name in self._varied else _constant_key(name, column)
             if key is None:
+                self._varied.add(name)
                 _add_field(out, fd, column)
                 continue
             encoded = self._constants.get(key)
