@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import struct
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -522,6 +525,26 @@ def test_tfrecord_truncated() -> None:
 
 
 # --------------------------------------------------------------------------- show and progress
+
+
+def test_inspecting_a_data_file_does_not_load_the_crc32c_package(tmp_path: Path) -> None:
+    # Importing crc32c costs more start-up time than a small file takes to check; only
+    # TFRecords (every frame has CRCs) need it. A fresh interpreter tells what is loaded.
+    path = tmp_path / "f.bin"
+    path.write_bytes(sort_id_file(generated("instance")))
+    probe = (
+        "import sys\n"
+        "from monogen.inspect import inspect_stream\n"
+        f"with open({str(path)!r}, 'rb') as fo:\n"
+        "    assert inspect_stream(fo).ok\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'crc32c'))"
+    )
+    src = str(Path(datafile.__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": src}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, env=env
+    )
+    assert done.stdout.split("\n")[-2] == "[]"
 
 
 def test_show_keeps_the_first_sound_records() -> None:

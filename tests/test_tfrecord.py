@@ -132,6 +132,17 @@ def test_masked_crc_wraps_mod_2_32() -> None:
     assert masked_crc32c(b"a") == 0x28E46E78
 
 
+@settings(max_examples=300)
+@given(st.binary(min_size=8, max_size=8), st.integers(0, 0xFFFFFFFF))
+def test_header_check_agrees_with_the_crc32c_package(length: bytes, other: int) -> None:
+    # The header check computes the length CRC itself; the crc32c package is the judge.
+    crc = (crc32c.crc32c(length) >> 15 | crc32c.crc32c(length) << 17) + 0xA282EAD8
+    header = length + struct.pack("<I", crc & 0xFFFFFFFF)
+    assert looks_like_tfrecord(header)
+    wrong = length + struct.pack("<I", other)
+    assert looks_like_tfrecord(wrong) == (other == crc & 0xFFFFFFFF)
+
+
 def test_frame_bytes_by_hand() -> None:
     # Record b"a": length 1 as uint64 LE, masked crc of those 8 bytes, the data,
     # masked crc of the data (0x28E46E78 above, stored little-endian).

@@ -17,11 +17,10 @@ Whole-stream GZIP or ZLIB compression matches TensorFlow's
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, NamedTuple
-
-from crc32c import crc32c
 
 from monogen.errors import CorruptRecordError, TruncatedRecordError
 from monogen.io import limits
@@ -79,10 +78,37 @@ _unpack_header = struct.Struct(LENGTH_FORMAT + CRC_FORMAT[1:]).unpack  # "<QI"
 _unpack_crc = struct.Struct(CRC_FORMAT).unpack
 
 
+# CRC-32C's polynomial, bit-reversed (the form for least-significant-bit-first CRCs).
+CASTAGNOLI_REVERSED = 0x82F63B78
+_BITS_PER_BYTE = 8
+
+
 def masked_crc32c(data: bytes) -> int:
     """CRC-32C of ``data``, masked the way TFRecord stores it."""
-    crc = crc32c(data)
+    return _mask(_crc32c()(data))
+
+
+def _mask(crc: int) -> int:
     return (((crc >> MASK_ROTATE) | (crc << _ROTATE_LEFT)) + MASK_DELTA) & UINT32_MASK
+
+
+@functools.cache
+def _crc32c() -> Callable[[bytes], int]:
+    """The crc32c package's CRC, imported on first use: its import costs a reader of
+    another format more start-up time than it spends reading (``looks_like_tfrecord``)."""
+    from crc32c import crc32c
+
+    return crc32c
+
+
+def _crc32c_of_a_few_bytes(data: bytes) -> int:
+    """CRC-32C computed bit by bit: for the 8 bytes of a header, without the package."""
+    crc = UINT32_MASK
+    for byte in data:
+        crc ^= byte
+        for _ in range(_BITS_PER_BYTE):
+            crc = (crc >> 1) ^ (CASTAGNOLI_REVERSED if crc & 1 else 0)
+    return crc ^ UINT32_MASK
 
 
 def frame(data: bytes) -> bytes:
@@ -103,7 +129,7 @@ def looks_like_tfrecord(head: bytes) -> bool:
     if len(head) < HEADER_SIZE:
         return False
     _, length_crc = _unpack_header(head[:HEADER_SIZE])
-    return masked_crc32c(head[:LENGTH_SIZE]) == length_crc
+    return _mask(_crc32c_of_a_few_bytes(head[:LENGTH_SIZE])) == length_crc
 
 
 # --------------------------------------------------------------------------- writing
@@ -146,7 +172,7 @@ class TFRecordWriter(StreamWriter):
         # rather than calling ``frame`` per record (``make bench``: framing job).
         write, join, pack_length, pack_crc = self._write, b"".join, _pack_length, _pack_crc
         delta, low32, rotate, rotate_left = MASK_DELTA, UINT32_MASK, MASK_ROTATE, _ROTATE_LEFT
-        overhead, batch_size = FRAME_OVERHEAD, WRITE_BATCH_SIZE
+        overhead, batch_size, crc32c = FRAME_OVERHEAD, WRITE_BATCH_SIZE, _crc32c()
         batch: list[bytes] = []
         add = batch.append
         batched = 0  # bytes in ``batch``
