@@ -60,10 +60,17 @@ def _stands_alone(block: _Block) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _const_row(layout: tuple[bytes | int, ...]) -> np.ndarray:
+def _layout(layout: tuple[bytes | int, ...]) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """A row of a ``Rows`` matrix: ``layout``'s constant bytes in place, zeros for the
-    widths (``int``) that a batch's data fills."""
-    return u8(b"".join(part if isinstance(part, bytes) else bytes(part) for part in layout))
+    widths (``int``) that a batch's data fills; and the columns of those widths."""
+    spans, at = [], 0
+    for part in layout:
+        width = len(part) if isinstance(part, bytes) else part
+        if not isinstance(part, bytes):
+            spans.append((at, at + width))
+        at += width
+    row = u8(b"".join(part if isinstance(part, bytes) else bytes(part) for part in layout))
+    return row, spans
 
 
 def _cut(blob: bytes, offsets: list[int]) -> _Block:
@@ -289,16 +296,14 @@ class Rows:
         """The blocks side by side: ``(rows, their widths)`` bytes. The constant blocks
         come from one remembered row (a batch's layout repeats batch after batch), so
         only the blocks of data take a copy each."""
-        layout = tuple(b.data if isinstance(b.data, bytes) else b.width for b in blocks)
-        const_row = _const_row(layout)
+        data = [b.data for b in blocks]
+        layout = tuple(part if isinstance(part, bytes) else part.shape[1] for part in data)
+        const_row, spans = _layout(layout)
         matrix = np.empty((self.rows, len(const_row)), dtype=np.uint8)
         matrix[:] = const_row
-        at = 0
-        for block in blocks:
-            end = at + block.width
-            if not isinstance(block.data, bytes):
-                matrix[:, at:end] = block.data
-            at = end
+        arrays = [part for part in data if not isinstance(part, bytes)]
+        for (at, end), part in zip(spans, arrays, strict=True):
+            matrix[:, at:end] = part
         return matrix
 
     def _compact(self, blocks: list[_Block]) -> _Block:
