@@ -66,6 +66,7 @@ from monogen.encode.wire.rows import (
     FixedField,
     Rows,
     one_code,
+    set_states,
     sparse_state,
     split_cell,
 )
@@ -425,18 +426,15 @@ class ExampleBatchEncoder(_RecordEncoder):
         two of the written cells before it, which, when they are all of one template,
         is a multiple of their count and needs no cumulative sum.
         """
-        states = sparse_state(block, dropped_matters=True)  # the table's codes
-        features, rows = states.shape
-        every = states.ravel()
+        features, rows = block.counts.shape
         empty = self.empty_unit
-        if empty is not None:
+        if empty is not None:  # the states (the table's codes) of the cells not dropped
             placed, base = DROPPED, EMPTY_FEATURE_SIZE
-            written = np.flatnonzero(every != DROPPED)
-            codes = every[written]
+            written, codes = set_states(block)
         else:
             placed, base = None, 0
-            written = np.arange(every.size)
-            codes = every
+            codes = sparse_state(block, dropped_matters=True).ravel()
+            written = np.arange(codes.size)
         beyond = np.empty(len(codes) + 1, dtype=np.int64)  # bytes beyond base, before
         only = one_code(codes)
         if only is not None:
@@ -450,7 +448,7 @@ class ExampleBatchEncoder(_RecordEncoder):
         buffer = np.empty(int(totals.sum()), dtype=np.uint8)
         if empty is not None:
             buffer.view(np.uint16)[:] = empty
-        slots = block.slots.reshape(states.size, -1)
+        slots = block.slots.reshape(features * rows, -1)
         self.cells.write(buffer, at, codes, slots, written, placed=placed, only=only)
         blob = buffer.data  # a memoryview: slices joined without a copy of their own
         bounds = [0, *np.cumsum(totals).tolist()]

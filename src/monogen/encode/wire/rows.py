@@ -602,7 +602,8 @@ def split_cell(message: bytes, fids: int, tail: bytes) -> Cell:
     return message[: len(message) - len(tail) - FID_BYTES * fids], fids, tail
 
 
-DROPPED = 0  # the state of a dropped cell; a cell with k fids is in state 1 + k
+DROPPED = 0  # the state of a dropped cell
+NO_FIDS = 1  # the state of a cell set with no fids; with k fids, NO_FIDS + k
 
 
 def one_code(codes: np.ndarray) -> int | None:
@@ -613,8 +614,16 @@ def one_code(codes: np.ndarray) -> int | None:
 
 
 def sparse_state(block: SparseBlock, *, dropped_matters: bool) -> np.ndarray:
-    """0 for a dropped cell, 1 + k for a cell with k fids."""
-    state = block.counts + 1
+    """Each cell's state: ``DROPPED``, or ``NO_FIDS + k`` for a cell with k fids."""
+    state = block.counts + NO_FIDS
     if dropped_matters:
         state *= block.present
     return state
+
+
+def set_states(block: SparseBlock) -> tuple[np.ndarray, np.ndarray]:
+    """The cells a row sets (flat indices, feature-major) and their states, the
+    dropped ones left out: a pass over those cells only, where ``sparse_state`` makes
+    two over all of them."""
+    cells = np.flatnonzero(block.present)
+    return cells, block.counts.ravel()[cells] + NO_FIDS
