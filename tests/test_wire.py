@@ -323,6 +323,14 @@ def test_name_lengths_across_127_128(name_length: int) -> None:
         assert_same_batches(schema, variant, batches=1, seed=4, batch_size=4, drop_rate=0.5)
 
 
+def test_example_batch_dense_lists_of_one_layout_built_together() -> None:
+    """Float dense features of one shape share a matrix; the lists stay in schema order
+    around the ones of other shapes and dtypes, and the ones left empty."""
+    dense = ["a:4", "b:4:int64", "c:4", "d:2:float64", "e:4", "f:3:bool", "g:2:float64", "h:5"]
+    schema = Schema.build(sparse=["slot_1"], dense=dense)
+    assert_same_batches(schema, "example_batch", seed=8, batch_size=9, drop_rate=0.5)
+
+
 @pytest.mark.parametrize("batch_size", [1, 127, 128, 129, 200])
 def test_example_batch_list_of_many_entries(batch_size: int) -> None:
     schema = Schema.build(sparse=["slot_1", "u_recent", "slot_7"], dense=["e:8", "p:1:float64"])
