@@ -34,14 +34,12 @@ the CLI reports differently from a failure.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import io
 import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -113,6 +111,8 @@ def open_output(
     try:
         with _writing(str(target)):
             created = _make_parents(target.parent)
+            import tempfile  # here: readers import this module, only writers need it
+
             fd, tmp_name = tempfile.mkstemp(
                 prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent
             )
@@ -325,6 +325,8 @@ def _publish(tmp: Path, target: Path, *, force: bool) -> None:
 
 def _rename_noreplace(tmp: Path, target: Path) -> None:
     """``rename`` that fails when ``target`` exists (Linux ``renameat2``, via libc)."""
+    import ctypes  # here: only filesystems without hard links need it
+
     libc = ctypes.CDLL(None, use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is None:
