@@ -26,7 +26,7 @@ def run(runner: CliRunner, *args: str, env: dict[str, str] | None = None) -> cli
 
 
 def all_commands() -> list[str]:
-    return sorted(cli.commands)
+    return sorted(cli.all_commands())
 
 
 @pytest.mark.parametrize("name", all_commands())

@@ -35,10 +35,10 @@ def _long(option: click.Option) -> str:
     return next(o for o in option.opts if o.startswith("--"))
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+@pytest.mark.parametrize("name", sorted(cli.all_commands()))
 def test_every_option_has_its_variable_and_config_key(name: str, tmp_path: Path) -> None:
     """MONOGEN_<LONG_NAME> and the config key <long_name> reach every option of every command."""
-    command = cli.commands[name]
+    command = cli.all_commands()[name]
     options = _options(command)
     assert any(_long(o) == "--config" for o in options), f"{name} has no --config"
     for option in options:
@@ -238,7 +238,7 @@ def _parsed(
         monkeypatch.setenv(key, value)
     try:
         with cli.make_context("monogen", [name]) as parent:
-            return cli.commands[name].make_context(name, list(args), parent=parent)
+            return cli.all_commands()[name].make_context(name, list(args), parent=parent)
     except click.UsageError:
         return None
     finally:
@@ -252,7 +252,7 @@ def _choices(option: click.Option, kind: str) -> list[str]:
     return _TRIES[kind]
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+@pytest.mark.parametrize("name", sorted(cli.all_commands()))
 def test_every_option_reads_its_variable_and_its_config_key(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -261,7 +261,7 @@ def test_every_option_reads_its_variable_and_its_config_key(
     monkeypatch.chdir(tmp_path)
     (tmp_path / _FILE).write_text("")
     (tmp_path / _DIR).mkdir()
-    command = cli.commands[name]
+    command = cli.all_commands()[name]
     options = {o.name: o for o in _options(command)}
     for key, setting in settings_of(command).items():
         option = options[setting.param]

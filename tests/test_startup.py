@@ -69,3 +69,30 @@ def test_the_cli_starts_no_blas_threads() -> None:
 
 def test_a_users_blas_setting_is_kept() -> None:
     assert _threads_after_a_numpy_command("3")[1] == "3"
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    """Each command's module is imported when that command runs, so ``monogen inspect``
+    does not pay for the generators' codecs or the TensorFlow commands."""
+    modules = loaded_after(
+        "from monogen.cli import cli\n"
+        "try:\n"
+        "    cli.main(['inspect', '--help'], standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass"
+    )
+    assert "monogen.cli.inspect" in modules
+    others = {"monogen.cli.datafile", "monogen.cli.tf", "monogen.cli.records"}
+    assert others & modules == set()
+
+
+def test_the_command_table_names_each_modules_commands() -> None:
+    import importlib
+
+    from monogen.cli import COMMAND_MODULES
+
+    for module_name in set(COMMAND_MODULES.values()):
+        module = importlib.import_module(f"monogen.cli.{module_name}")
+        exported = {command.name for command in module.COMMANDS}
+        listed = {name for name, where in COMMAND_MODULES.items() if where == module_name}
+        assert exported == listed, module_name

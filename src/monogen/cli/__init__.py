@@ -20,6 +20,7 @@ How a run ends, besides success (exit 0) and click's usage errors (exit 2):
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 import signal
 import sys
@@ -61,12 +62,48 @@ class Stop(BaseException):
         self.message = message
 
 
+# The module under monogen.cli that defines each command. A command's module is
+# imported when the command runs (or for the full --help listing), so one command does
+# not pay for the imports of the others (tests/test_startup.py checks this table
+# against each module's COMMANDS).
+COMMAND_MODULES = {
+    "fids": "records",
+    "example": "records",
+    "instance": "records",
+    "batch": "records",
+    "schema": "records",
+    "warmup": "warmup",
+    "export-demo": "tf",
+    "replay": "tf",
+    "datafile": "datafile",
+    "inspect": "inspect",
+    "profile": "profile",
+}
+
+
 class MonogenGroup(click.Group):
     """Turns every ``MonogenError`` into ``Error: <message>`` and its exit status,
     other I/O errors into one line, and signals and broken pipes into ``Stop``.
 
-    Each command added gets its options' MONOGEN_* variables and ``--config``.
+    Commands are loaded on first use (``COMMAND_MODULES``); each one added gets its
+    options' MONOGEN_* variables and ``--config``.
     """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if cmd_name not in self.commands and module is not None:
+            for command in importlib.import_module(f"monogen.cli.{module}").COMMANDS:
+                self.add_command(command)
+        return self.commands.get(cmd_name)
+
+    def all_commands(self) -> dict[str, click.Command]:
+        """Every command, each module loaded: for what looks across commands."""
+        for name in COMMAND_MODULES:
+            self.get_command(click.Context(self), name)
+        return dict(self.commands)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         from monogen.cli.settings import attach_settings
@@ -86,7 +123,7 @@ class MonogenGroup(click.Group):
         except click.NoSuchOption as exc:
             from monogen.cli.options import foreign_option
 
-            raise foreign_option(self, exc) from None
+            raise foreign_option(self.all_commands(), exc, self.name) from None
         except click.BadParameter as exc:
             from monogen.cli.settings import name_the_source
 
@@ -119,18 +156,6 @@ def cli() -> None:
       monogen warmup --out warmup.tfrecord
       monogen datafile --num-batch 10 --out train.bin
     """
-
-
-def _register() -> None:
-    """Each command module exports ``COMMANDS``; they appear in ``monogen --help``."""
-    from monogen.cli import datafile, inspect, profile, records, tf, warmup
-
-    for module in (records, warmup, tf, datafile, inspect, profile):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:

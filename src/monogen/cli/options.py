@@ -8,7 +8,7 @@ the ``--config`` TOML file, given to it when its command joins the group
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,7 +31,9 @@ def compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
-def foreign_option(group: click.Group, exc: click.NoSuchOption) -> click.UsageError:
+def foreign_option(
+    commands: Mapping[str, click.Command], exc: click.NoSuchOption, group_name: str | None
+) -> click.UsageError:
     """An option of other commands given to one that lacks it: name the commands that take it.
 
     Commands list only the options they honour, so ``monogen example --fidv2 x``
@@ -40,7 +42,7 @@ def foreign_option(group: click.Group, exc: click.NoSuchOption) -> click.UsageEr
     """
     takers = sorted(
         name
-        for name, command in group.commands.items()
+        for name, command in commands.items()
         if any(
             exc.option_name in (*param.opts, *param.secondary_opts)
             for param in command.params
@@ -49,7 +51,7 @@ def foreign_option(group: click.Group, exc: click.NoSuchOption) -> click.UsageEr
     )
     if not takers:
         return exc
-    where = exc.ctx.command_path if exc.ctx else group.name
+    where = exc.ctx.command_path if exc.ctx else group_name
     return click.UsageError(
         f"{where} has no option {exc.option_name}; it is taken by: {', '.join(takers)}",
         ctx=exc.ctx,

@@ -87,13 +87,13 @@ def _config_param() -> click.Option:
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """Eager: turn the config file into click's default_map before other options are read."""
     if value:
-        from monogen.cli import CliError
+        from monogen.cli import CliError, MonogenGroup
         from monogen.config import load_config
         from monogen.errors import ConfigError
 
         command = ctx.info_name or ""
         group = ctx.parent.command if ctx.parent else None
-        siblings = group.commands if isinstance(group, click.Group) else {}
+        siblings = group.all_commands() if isinstance(group, MonogenGroup) else {}
         settings = {name: settings_of(cmd) for name, cmd in siblings.items()}
         settings[command] = settings_of(ctx.command)
         try:
