@@ -16,7 +16,8 @@ Every job is a TOML file in ``benchmarks/configs/`` whose ``job`` names an entry
 - ``durability``: one data file written through ``open_output`` with its fsyncs
   (data, then directory, before the file appears) and without them.
 - ``inspect``: each data-file config's file written by a whole ``monogen datafile``
-  process and verified by a whole ``monogen inspect`` process, MB/s side by side.
+  process and verified by whole ``monogen inspect`` processes (with its summary, and
+  with ``-q``), MB/s side by side.
 - ``specs``: a data-file job with generation specs (``--ids`` and friends) against
   the same job without, whole processes paired in this run, as a ratio to a goal.
 - ``scaling``: one data file cut into ``--shards``, whole processes with ``--jobs``
@@ -547,7 +548,8 @@ def durability_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
 
 
 def inspect_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
-    """Whole ``monogen datafile`` and ``monogen inspect`` processes on the same file."""
+    """Whole ``monogen datafile`` and ``monogen inspect`` processes on the same file:
+    inspect with its statistics and summary (the goal), and ``-q`` (verifying only)."""
     num_batch = cfg["num_batch"] // QUICK_BATCHES if opts.quick else cfg["num_batch"]
     goal = cfg["goal_mb_per_s"]
     for name in cfg["datafiles"]:
@@ -556,7 +558,8 @@ def inspect_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
             out = Path(tmp) / "d.bin"
             write = median_process(datafile_argv(data_cfg, num_batch, out), opts.repeat, out)
             size = out.stat().st_size / MB
-            read = median_process([*MONOGEN, "inspect", str(out), "-q"], opts.repeat)
+            read = median_process([*MONOGEN, "inspect", str(out)], opts.repeat)
+            quiet = median_process([*MONOGEN, "inspect", str(out), "-q"], opts.repeat)
         met = size / read.wall >= goal and read.wall <= write.wall
         print(
             ROW.format(
@@ -569,14 +572,15 @@ def inspect_job(path: Path, cfg: dict[str, Any], opts: Options) -> None:
                 f"{write.wall / read.wall:.2f}x",
                 fmt(read.peak_rss / MIB),
                 f"{goal} {'ok' if met else 'NO'}",
-                "",
+                fmt(size / quiet.wall, 1),
             ).rstrip()
         )
 
 
 INSPECT_HEADER = (
-    "file (whole processes)|MB|write s|write MB/s|inspect s|read MB/s|x write|peak|goal MB/s|",
-    "||wall/cpu||wall/cpu|||MiB||",
+    "file (whole processes)|MB|write s|write MB/s|inspect s|read MB/s|x write|peak|goal MB/s"
+    "|-q MB/s",
+    "||wall/cpu||wall/cpu|||MiB||no stats",
 )
 
 

@@ -256,6 +256,29 @@ def test_quiet_prints_nothing_but_errors(runner: CliRunner, tmp_path: Path) -> N
     assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
 
 
+def test_quiet_computes_no_statistics_it_would_not_print(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-q prints no summary, so the statistics behind it are not computed; every
+    record is still verified (a cut file still fails)."""
+    from monogen.inspect.stats import RecordStats
+
+    path = tmp_path / "i.bin"
+    _write(runner, "datafile", "--variant", "instance", *QUIET, "--num-batch", "2", "--out", str(path))
+
+    def refuse(self: RecordStats, message: object) -> None:
+        raise AssertionError("statistics computed")
+
+    monkeypatch.setattr(RecordStats, "add", refuse)
+    assert run(runner, "inspect", str(path), "-q").exit_code == 0
+    with pytest.raises(AssertionError, match="statistics computed"):
+        run(runner, "inspect", str(path))
+    with pytest.raises(AssertionError, match="statistics computed"):
+        run(runner, "inspect", str(path), "-q", "--json")
+    path.write_bytes(path.read_bytes()[:-1])
+    assert run(runner, "inspect", str(path), "-q").exit_code == 1
+
+
 def test_show_decodes_a_warmup_request_into_its_records(runner: CliRunner, tmp_path: Path) -> None:
     import json
 

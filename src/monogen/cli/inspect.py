@@ -150,6 +150,7 @@ def inspect_cmd(
             keep_going=keep_going,
             show=show,
             progress=advance,
+            stats=as_json or not quiet,  # -q prints no summary to compute them for
         )
     if report.format is FileFormat.TFRECORD and _header_flags_given(ctx):
         reporter.note("note: the header flags are ignored, the file is a TFRecord")

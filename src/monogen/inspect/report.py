@@ -264,6 +264,7 @@ def inspect_stream(
     show: int = 0,
     progress: Callable[[int], object] | None = None,
     visit: Callable[[RecordType, Message], object] | None = None,
+    stats: bool = True,
 ) -> Report:
     """Read ``fo`` to the end (or to the first bad record) and report on every record.
 
@@ -273,7 +274,9 @@ def inspect_stream(
     ``progress`` is called with the number of input bytes consumed since its last
     call. ``visit`` is called with every sound record (a warmup file's: every record
     inside its requests) and its type, for readers that need more than the sampled
-    statistics (``monogen profile``). ``fo`` is left open. Problems with the data are
+    statistics (``monogen profile``). ``stats=False`` leaves ``Report.stats`` None, for a
+    caller that shows no summary: every record is verified all the same.
+    ``fo`` is left open. Problems with the data are
     reported, not raised; ``MonogenError`` only for options that cannot be used.
     """
     report = Report(label=label or _name_of(fo), keep_going=keep_going)
@@ -294,7 +297,7 @@ def inspect_stream(
         plain, inflated = plain_src, raw
         if compressed.compression is not Compression.NONE:
             plain, inflated = _counted(plain_src, raw.name)
-        run = _Run(report, compressed.where, raw, show, progress, visit)
+        run = _Run(report, compressed.where, raw, show, progress, visit, stats)
         if report.format is FileFormat.TFRECORD:
             run.verify(_tfrecord_records(plain, run.where), chosen, TFRECORD_CANDIDATES)
         else:
@@ -327,6 +330,7 @@ class _Run:
     show: int
     progress: Callable[[int], object] | None
     visit: Callable[[RecordType, Message], object] | None = None
+    stats: bool = True  # whether to keep statistics
     consumed: int = 0  # input bytes reported to ``progress`` so far
 
     def verify_datafile(
@@ -370,9 +374,9 @@ class _Run:
                 self._fits_none(window, candidates)
                 return
         report.record_type = record_type
-        report.stats = (
-            WarmupStats() if record_type is RecordType.PREDICTION_LOG else RecordStats(record_type)
-        )
+        if self.stats:
+            warmup = record_type is RecordType.PREDICTION_LOG
+            report.stats = WarmupStats() if warmup else RecordStats(record_type)
         first = iter(window)  # the only reference left: the window goes once checked
         del window
         self.check_all(itertools.chain(first, items), record_type)  # items end after a fatal
@@ -435,7 +439,7 @@ class _Run:
                     sound += 1
                     if report.bad_run:
                         report.bad_run = 0
-                    if take(len(payload)):
+                    if add_stats is not None and take(len(payload)):
                         add_stats(message, embedded)
                     if key is not None:
                         header_keys[key] += 1
@@ -465,12 +469,12 @@ class _Run:
 
 def _stats_adder(
     stats: RecordStats | WarmupStats | None,
-) -> Callable[[Message, Sequence[Embedded]], object]:
-    """How a sampled sound record goes into ``stats``."""
+) -> Callable[[Message, Sequence[Embedded]], object] | None:
+    """How a sampled sound record goes into ``stats`` (None: statistics are not kept)."""
     if isinstance(stats, WarmupStats):
         return stats.add
     if stats is None:
-        return lambda message, embedded: None
+        return None
     return lambda message, embedded: stats.add(message)
 
 
