@@ -264,7 +264,9 @@ def test_quiet_computes_no_statistics_it_would_not_print(
     from monogen.inspect.stats import RecordStats
 
     path = tmp_path / "i.bin"
-    _write(runner, "datafile", "--variant", "instance", *QUIET, "--num-batch", "2", "--out", str(path))
+    _write(
+        runner, "datafile", "--variant", "instance", *QUIET, "--num-batch", "2", "--out", str(path)
+    )
 
     def refuse(self: RecordStats, message: object) -> None:
         raise AssertionError("statistics computed")
