@@ -609,6 +609,43 @@ def test_id_counts_keep_a_bounded_number_of_ids() -> None:
     assert not ids.complete and ids.top_share() is None
 
 
+def test_fidv1_slot_ids_are_bounded_per_slot() -> None:
+    # slot 5 reaches MAX_IDS distinct ids only inside the second record, whose ids are all
+    # kept (it began under the bound); from the third record on, only kept ids are counted.
+    # Slot 9, in the same records, stays complete.
+    stats = RecordStats(RecordType.INSTANCE)
+    first = proto_parser_pb2.Instance()
+    first.fid.extend([v1(5, h) for h in range(MAX_IDS - 1)] + [v1(9, 1)])
+    second = proto_parser_pb2.Instance()
+    second.fid.extend([v1(5, MAX_IDS - 1), v1(5, MAX_IDS), v1(5, 0)])
+    later = proto_parser_pb2.Instance()
+    later.fid.extend([v1(5, 0), v1(5, MAX_IDS + 1), v1(9, 1), v1(9, 2)])
+    for message in (first, second, later, later):
+        stats.add(message)
+    slots = stats.fidv1_slots
+    assert sorted(slots) == [5, 9]
+    assert slots[5] == FeatureStats(4, 4, MAX_IDS - 1 + 3 + 2 * 2)
+    five = slots[5].ids
+    assert (five.distinct, five.total, five.untracked) == (MAX_IDS + 1, MAX_IDS + 6, 2)
+    assert five.counts[v1(5, 0)] == 4 and v1(5, MAX_IDS + 1) not in five.counts
+    assert not five.complete and five.top_share() is None
+    assert slots[9] == FeatureStats(3, 3, 5)
+    nine = slots[9].ids
+    assert (nine.distinct, nine.total, nine.complete) == (2, 5, True)
+    assert nine.top_share() == pytest.approx(3 / 5)
+
+
+def test_fidv1_slot_statistics_follow_later_records() -> None:
+    stats = RecordStats(RecordType.INSTANCE)
+    instance = proto_parser_pb2.Instance()
+    instance.fid.extend([v1(3, 1), v1(3, 1), v1(4, 2)])
+    stats.add(instance)
+    assert stats.fidv1_slots[3] == FeatureStats(1, 1, 2)
+    stats.add(instance)
+    assert stats.fidv1_slots[3] == FeatureStats(2, 2, 4)
+    assert (stats.fidv1_slots[3].ids.distinct, stats.fidv1_slots[4].ids.total) == (1, 2)
+
+
 def test_statistics_sample_is_fixed_and_every_record_is_verified() -> None:
     payloads = generated("instance", batches=1, batch_size=64) * 60  # ~2 MB
     data = sort_id_file(payloads)
