@@ -435,12 +435,15 @@ def _table(console: Console, columns: Sequence[Column], rows: Iterable[Sequence[
     """Plain aligned columns (no box, no trailing spaces): readable and easy to grep."""
     lines = [tuple(header for header, _ in columns), *(tuple(row) for row in rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
-    for line in lines:
-        cells = [
+    text = [
+        TABLE_INDENT
+        + COLUMN_GAP.join(
             cell.ljust(width) if align == "<" else cell.rjust(width)
             for cell, width, (_, align) in zip(line, widths, columns, strict=True)
-        ]
-        console.print(TABLE_INDENT + COLUMN_GAP.join(cells).rstrip(), markup=False)
+        ).rstrip()
+        for line in lines
+    ]
+    console.print("\n".join(text), markup=False)  # one print: rich's cost is per call
 
 
 def _rate(part: int, whole: int) -> str:
