@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import random
 import struct
 import subprocess
 import sys
@@ -34,7 +35,7 @@ from monogen.inspect import (
     parse_record,
 )
 from monogen.inspect.report import READ_BLOCK
-from monogen.inspect.stats import MAX_IDS, STATS_FIRST, STATS_STRIDE, IdCounts
+from monogen.inspect.stats import MAX_IDS, STATS_FIRST, STATS_STRIDE, IdCounts, Sampler
 from monogen.io import datafile, tfrecord
 from monogen.io.compression import Compression
 from monogen.io.datafile import HeaderOptions
@@ -644,6 +645,22 @@ def test_fidv1_slot_statistics_follow_later_records() -> None:
     stats.add(instance)
     assert stats.fidv1_slots[3] == FeatureStats(2, 2, 4)
     assert (stats.fidv1_slots[3].ids.distinct, stats.fidv1_slots[4].ids.total) == (1, 2)
+
+
+def test_sampler_follows_its_rule_record_by_record() -> None:
+    # the rule, restated: all records until STATS_FIRST bytes are taken; then a record is
+    # taken when the bytes taken are under 1/STATS_STRIDE of the bytes seen with it
+    rng = random.Random(5)
+    sampler = Sampler()
+    seen = taken = 0
+    for _ in range(20_000):
+        size = rng.choice([0, 1, 100, 1000, 5000, 70_000])
+        seen += size
+        expected = taken < STATS_FIRST or taken * STATS_STRIDE < seen
+        taken += size if expected else 0
+        assert sampler.take(size) is expected
+    assert (sampler.seen_bytes, sampler.taken_bytes) == (seen, taken)
+    assert 0 < sampler.taken < sampler.seen and not sampler.complete
 
 
 def test_statistics_sample_is_fixed_and_every_record_is_verified() -> None:

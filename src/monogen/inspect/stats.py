@@ -61,25 +61,28 @@ _FEW_IDS = 8
 MAX_TRACKED = 4096
 
 
-@dataclass
+@dataclass(slots=True)
 class Sampler:
     """Which sound records feed the statistics (see ``STATS_STRIDE``); the same file
-    always gives the same sample."""
+    always gives the same sample. ``take`` runs once per record of the file, so it
+    keeps the byte count up to which records are skipped rather than working it out."""
 
     seen: int = 0
     seen_bytes: int = 0
     taken: int = 0
     taken_bytes: int = 0
+    _skip_through: int = field(default=-1, repr=False, compare=False)  # in seen_bytes
 
     def take(self, size: int) -> bool:
         """Whether the next sound record, of ``size`` bytes, is counted."""
         self.seen += 1
-        self.seen_bytes += size
-        full = self.taken_bytes >= STATS_FIRST
-        if full and self.taken_bytes * STATS_STRIDE >= self.seen_bytes:
+        seen_bytes = self.seen_bytes = self.seen_bytes + size
+        if seen_bytes <= self._skip_through:
             return False
         self.taken += 1
-        self.taken_bytes += size
+        taken_bytes = self.taken_bytes = self.taken_bytes + size
+        if taken_bytes >= STATS_FIRST:
+            self._skip_through = taken_bytes * STATS_STRIDE
         return True
 
     @property
