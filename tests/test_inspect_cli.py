@@ -312,3 +312,18 @@ def test_show_decodes_a_warmup_request_into_its_records(runner: CliRunner, tmp_p
         proto_parser_pb2.Instance.FromString(expected[0]).line_id.uid
     )
     assert "string_val" not in shown[0]["message"]["predict_log"]["request"]["inputs"]["instances"]
+
+
+def test_the_summary_prints_names_as_the_file_has_them(runner: CliRunner, tmp_path: Path) -> None:
+    # plain lines: a name that looks like an emoji code or markup is not rewritten
+    payloads = []
+    for _ in range(3):
+        instance = proto_parser_pb2.Instance(label=[1.0])
+        instance.feature.add(name=":smile: [bold]x[/bold]").float_value.append(0.5)
+        payloads.append(instance.SerializeToString())
+    path = tmp_path / "names.bin"
+    path.write_bytes(b"".join(u64(0) + u64(len(p)) + p for p in payloads))
+    result = run(runner, "inspect", "--variant", "instance", str(path))
+    assert result.exit_code == 0, result.output
+    row = [line for line in result.output.splitlines() if "[bold]" in line]
+    assert len(row) == 1 and row[0].split()[:3] == [":smile:", "[bold]x[/bold]", "float_value"]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -24,8 +23,6 @@ from monogen.formats import RECORD_TYPE_CHOICES, RecordType
 from monogen.io.compression import Compression
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from monogen.inspect import FeatureStats, RecordStats, Report, WarmupStats
     from monogen.inspect.stats import IdCounts
     from monogen.io.detect import Detection
@@ -34,6 +31,9 @@ FORMATS = ("auto", "tfrecord", "datafile")
 COMPRESSIONS = ("auto", *(member.value for member in Compression))
 RECORD_TYPES = ("auto", *RECORD_TYPE_CHOICES)
 PERCENT = 100.0
+# The summary is plain lines (no styles), written with click.echo: rich's import and
+# per-line rendering would cost the summary more than its statistics do.
+Echo = Callable[[str], object]
 
 
 @click.command("inspect")
@@ -161,7 +161,7 @@ def inspect_cmd(
     else:
         _print_shown(report)
         if not quiet:
-            _render(report, _console())
+            _render(report, click.echo)
     if not report.ok:
         raise MonogenError(report.error_message())
 
@@ -180,13 +180,6 @@ def _header_flags_given(ctx: click.Context) -> bool:
     """Whether the header layout was pinned (flag or environment); else it is detected."""
     given = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
     return any(ctx.get_parameter_source(name) in given for name in HEADER_FLAGS)
-
-
-def _console() -> Console:
-    from rich.console import Console
-
-    # soft_wrap: long lines (file names, feature lists) are never broken by rich.
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
 
 
 def _print_shown(report: Report) -> None:
@@ -212,28 +205,28 @@ def _print_shown(report: Report) -> None:
 # --------------------------------------------------------------------------- the summary
 
 
-def _render(report: Report, console: Console) -> None:
+def _render(report: Report, echo: Echo) -> None:
     from monogen.cli.flags import header_flags
     from monogen.inspect import RecordStats, WarmupStats
 
-    console.print(_headline(report), markup=False)
+    echo(_headline(report))
     for name, value in _facts(report):
-        console.print(f"  {name:<12} {value}", markup=False)
+        echo(f"  {name:<12} {value}")
     if isinstance(report.stats, WarmupStats):
-        _render_warmup(report.stats, console)
+        _render_warmup(report.stats, echo)
     elif isinstance(report.stats, RecordStats):
-        _render_records(report.stats, console)
+        _render_records(report.stats, echo)
     if report.problems:
         count, kept = report.problem_count, len(report.problems)
         listed = "" if kept == count else f", the first {kept} listed"
-        console.print(f"\nbad records ({count}{listed}):", markup=False)
+        echo(f"\nbad records ({count}{listed}):")
         for problem in report.problems:
-            console.print(f"  {problem.message}", markup=False)
+            echo(f"  {problem.message}")
     for warning in report.warnings:
-        console.print(f"warning: {warning}", markup=False)
+        echo(f"warning: {warning}")
     if report.suggestions:
         flags = " or ".join(header_flags(h) for h in report.suggestions)
-        console.print(f"hint: the first records read cleanly with {flags}", markup=False)
+        echo(f"hint: the first records read cleanly with {flags}")
 
 
 def _headline(report: Report) -> str:
@@ -327,16 +320,15 @@ def _plural(n: int, unit: str) -> str:
     return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
-def _render_records(stats: RecordStats, console: Console) -> None:
+def _render_records(stats: RecordStats, echo: Echo) -> None:
     rows = stats.rows
     noun = "ExampleBatches" if stats.record_type is RecordType.EXAMPLE_BATCH else "records"
-    console.print(f"  {'rows':<12} {rows}" + (f" in {stats.records} {noun}" * (
-        stats.records != rows)), markup=False)  # fmt: skip
+    echo(f"  {'rows':<12} {rows}" + (f" in {stats.records} {noun}" * (stats.records != rows)))
     if stats.fidv1_slots:
         slots = sorted(stats.fidv1_slots)
-        console.print(f"\nfid v1 slots ({len(slots)}): {_ranges(slots)}", markup=False)
+        echo(f"\nfid v1 slots ({len(slots)}): {_ranges(slots)}")
         _table(
-            console,
+            echo,
             (("slot", "<"), ("fill", ">"), ("fids/row", ">"), *SKEW_COLUMNS),
             [
                 (str(slot), _rate(s.filled, rows), _mean(s.values, s.filled), *_skew(s.ids))
@@ -344,9 +336,9 @@ def _render_records(stats: RecordStats, console: Console) -> None:
             ],
         )
     if stats.features:
-        console.print(f"\nfeatures ({len(stats.features)}):", markup=False)
+        echo(f"\nfeatures ({len(stats.features)}):")
         _table(
-            console,
+            echo,
             (
                 ("name", "<"),
                 ("kind", "<"),
@@ -358,9 +350,9 @@ def _render_records(stats: RecordStats, console: Console) -> None:
             [_feature_row(name, s, rows) for name, s in stats.features.items()],
         )
     if stats.line_id:
-        console.print("\nline_id fields:", markup=False)
+        echo("\nline_id fields:")
         _table(
-            console,
+            echo,
             (("field", "<"), ("fill", ">"), ("values/row", ">")),
             [
                 (name, _rate(s.filled, rows), _mean(s.values, s.filled))
@@ -368,10 +360,10 @@ def _render_records(stats: RecordStats, console: Console) -> None:
             ],
         )
     if stats.label_widths:
-        console.print(f"\nlabels per row: {_counts(stats.label_widths, 'row')}", markup=False)
+        echo(f"\nlabels per row: {_counts(stats.label_widths, 'row')}")
     if stats.data_source_keys:
         keys = _counts(stats.data_source_keys, "row", fmt=lambda k: f"{k:#010x}")
-        console.print(f"data_source_key: {keys}", markup=False)
+        echo(f"data_source_key: {keys}")
 
 
 def _feature_row(name: str, s: FeatureStats, rows: int) -> tuple[str, ...]:
@@ -398,21 +390,20 @@ def _skew(ids: IdCounts) -> tuple[str, str]:
     return distinct, "-" if share is None else f"{PERCENT * share:.1f}%"
 
 
-def _render_warmup(stats: WarmupStats, console: Console) -> None:
-    console.print(f"\nsignatures: {_counts(stats.signatures, 'log', limit=32)}", markup=False)
-    console.print(f"model names: {_counts(stats.model_names, 'log')}", markup=False)
+def _render_warmup(stats: WarmupStats, echo: Echo) -> None:
+    echo(f"\nsignatures: {_counts(stats.signatures, 'log', limit=32)}")
+    echo(f"model names: {_counts(stats.model_names, 'log')}")
     per_request = _counts(stats.records_per_request, "log")
-    console.print(f"records per request: {per_request}", markup=False)
+    echo(f"records per request: {per_request}")
     if stats.output_filter_logs:
-        console.print(
+        echo(
             f"output_filter copies: {stats.output_filter_logs}"
-            f" ({_counts(stats.output_filters, 'log', limit=32)})",
-            markup=False,
+            f" ({_counts(stats.output_filters, 'log', limit=32)})"
         )
     if stats.inputs:
-        console.print("\ninputs:", markup=False)
+        echo("\ninputs:")
         _table(
-            console,
+            echo,
             (("name", "<"), ("dtype", "<"), ("requests", ">"), ("values/request", "<")),
             [
                 (name, _counts(s.dtypes), str(s.requests), _counts(s.sizes, "log"))
@@ -421,8 +412,8 @@ def _render_warmup(stats: WarmupStats, console: Console) -> None:
         )
     for record_stats in stats.records.values():
         noun = record_stats.record_type.record_name
-        console.print(f"\nrecords in the requests: {noun}", markup=False)
-        _render_records(record_stats, console)
+        echo(f"\nrecords in the requests: {noun}")
+        _render_records(record_stats, echo)
 
 
 # Table columns: a header, and "<" (text, left-aligned) or ">" (numbers, right-aligned).
@@ -431,7 +422,7 @@ TABLE_INDENT = "  "
 COLUMN_GAP = "  "
 
 
-def _table(console: Console, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
+def _table(echo: Echo, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
     """Plain aligned columns (no box, no trailing spaces): readable and easy to grep."""
     lines = [tuple(header for header, _ in columns), *(tuple(row) for row in rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
@@ -443,7 +434,7 @@ def _table(console: Console, columns: Sequence[Column], rows: Iterable[Sequence[
         ).rstrip()
         for line in lines
     ]
-    console.print("\n".join(text), markup=False)  # one print: rich's cost is per call
+    echo("\n".join(text))
 
 
 def _rate(part: int, whole: int) -> str:
