@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -31,9 +31,6 @@ FORMATS = ("auto", "tfrecord", "datafile")
 COMPRESSIONS = ("auto", *(member.value for member in Compression))
 RECORD_TYPES = ("auto", *RECORD_TYPE_CHOICES)
 PERCENT = 100.0
-# The summary is plain lines (no styles), written with click.echo: rich's import and
-# per-line rendering would cost the summary more than its statistics do.
-Echo = Callable[[str], object]
 
 
 @click.command("inspect")
@@ -161,7 +158,7 @@ def inspect_cmd(
     else:
         _print_shown(report)
         if not quiet:
-            _render(report, click.echo)
+            _render(report)
     if not report.ok:
         raise MonogenError(report.error_message())
 
@@ -205,28 +202,30 @@ def _print_shown(report: Report) -> None:
 # --------------------------------------------------------------------------- the summary
 
 
-def _render(report: Report, echo: Echo) -> None:
+def _render(report: Report) -> None:
+    """The summary, as plain lines (no styles) through click.echo: rich's import and
+    per-line rendering would cost the summary more than its statistics do."""
     from monogen.cli.flags import header_flags
     from monogen.inspect import RecordStats, WarmupStats
 
-    echo(_headline(report))
+    click.echo(_headline(report))
     for name, value in _facts(report):
-        echo(f"  {name:<12} {value}")
+        click.echo(f"  {name:<12} {value}")
     if isinstance(report.stats, WarmupStats):
-        _render_warmup(report.stats, echo)
+        _render_warmup(report.stats)
     elif isinstance(report.stats, RecordStats):
-        _render_records(report.stats, echo)
+        _render_records(report.stats)
     if report.problems:
         count, kept = report.problem_count, len(report.problems)
         listed = "" if kept == count else f", the first {kept} listed"
-        echo(f"\nbad records ({count}{listed}):")
+        click.echo(f"\nbad records ({count}{listed}):")
         for problem in report.problems:
-            echo(f"  {problem.message}")
+            click.echo(f"  {problem.message}")
     for warning in report.warnings:
-        echo(f"warning: {warning}")
+        click.echo(f"warning: {warning}")
     if report.suggestions:
         flags = " or ".join(header_flags(h) for h in report.suggestions)
-        echo(f"hint: the first records read cleanly with {flags}")
+        click.echo(f"hint: the first records read cleanly with {flags}")
 
 
 def _headline(report: Report) -> str:
@@ -320,15 +319,14 @@ def _plural(n: int, unit: str) -> str:
     return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
-def _render_records(stats: RecordStats, echo: Echo) -> None:
+def _render_records(stats: RecordStats) -> None:
     rows = stats.rows
     noun = "ExampleBatches" if stats.record_type is RecordType.EXAMPLE_BATCH else "records"
-    echo(f"  {'rows':<12} {rows}" + (f" in {stats.records} {noun}" * (stats.records != rows)))
+    click.echo(f"  {'rows':<12} {rows}" + (f" in {stats.records} {noun}" * (stats.records != rows)))
     if stats.fidv1_slots:
         slots = sorted(stats.fidv1_slots)
-        echo(f"\nfid v1 slots ({len(slots)}): {_ranges(slots)}")
+        click.echo(f"\nfid v1 slots ({len(slots)}): {_ranges(slots)}")
         _table(
-            echo,
             (("slot", "<"), ("fill", ">"), ("fids/row", ">"), *SKEW_COLUMNS),
             [
                 (str(slot), _rate(s.filled, rows), _mean(s.values, s.filled), *_skew(s.ids))
@@ -336,9 +334,8 @@ def _render_records(stats: RecordStats, echo: Echo) -> None:
             ],
         )
     if stats.features:
-        echo(f"\nfeatures ({len(stats.features)}):")
+        click.echo(f"\nfeatures ({len(stats.features)}):")
         _table(
-            echo,
             (
                 ("name", "<"),
                 ("kind", "<"),
@@ -350,9 +347,8 @@ def _render_records(stats: RecordStats, echo: Echo) -> None:
             [_feature_row(name, s, rows) for name, s in stats.features.items()],
         )
     if stats.line_id:
-        echo("\nline_id fields:")
+        click.echo("\nline_id fields:")
         _table(
-            echo,
             (("field", "<"), ("fill", ">"), ("values/row", ">")),
             [
                 (name, _rate(s.filled, rows), _mean(s.values, s.filled))
@@ -360,10 +356,10 @@ def _render_records(stats: RecordStats, echo: Echo) -> None:
             ],
         )
     if stats.label_widths:
-        echo(f"\nlabels per row: {_counts(stats.label_widths, 'row')}")
+        click.echo(f"\nlabels per row: {_counts(stats.label_widths, 'row')}")
     if stats.data_source_keys:
         keys = _counts(stats.data_source_keys, "row", fmt=lambda k: f"{k:#010x}")
-        echo(f"data_source_key: {keys}")
+        click.echo(f"data_source_key: {keys}")
 
 
 def _feature_row(name: str, s: FeatureStats, rows: int) -> tuple[str, ...]:
@@ -390,20 +386,19 @@ def _skew(ids: IdCounts) -> tuple[str, str]:
     return distinct, "-" if share is None else f"{PERCENT * share:.1f}%"
 
 
-def _render_warmup(stats: WarmupStats, echo: Echo) -> None:
-    echo(f"\nsignatures: {_counts(stats.signatures, 'log', limit=32)}")
-    echo(f"model names: {_counts(stats.model_names, 'log')}")
+def _render_warmup(stats: WarmupStats) -> None:
+    click.echo(f"\nsignatures: {_counts(stats.signatures, 'log', limit=32)}")
+    click.echo(f"model names: {_counts(stats.model_names, 'log')}")
     per_request = _counts(stats.records_per_request, "log")
-    echo(f"records per request: {per_request}")
+    click.echo(f"records per request: {per_request}")
     if stats.output_filter_logs:
-        echo(
+        click.echo(
             f"output_filter copies: {stats.output_filter_logs}"
             f" ({_counts(stats.output_filters, 'log', limit=32)})"
         )
     if stats.inputs:
-        echo("\ninputs:")
+        click.echo("\ninputs:")
         _table(
-            echo,
             (("name", "<"), ("dtype", "<"), ("requests", ">"), ("values/request", "<")),
             [
                 (name, _counts(s.dtypes), str(s.requests), _counts(s.sizes, "log"))
@@ -412,8 +407,8 @@ def _render_warmup(stats: WarmupStats, echo: Echo) -> None:
         )
     for record_stats in stats.records.values():
         noun = record_stats.record_type.record_name
-        echo(f"\nrecords in the requests: {noun}")
-        _render_records(record_stats, echo)
+        click.echo(f"\nrecords in the requests: {noun}")
+        _render_records(record_stats)
 
 
 # Table columns: a header, and "<" (text, left-aligned) or ">" (numbers, right-aligned).
@@ -422,7 +417,7 @@ TABLE_INDENT = "  "
 COLUMN_GAP = "  "
 
 
-def _table(echo: Echo, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
+def _table(columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
     """Plain aligned columns (no box, no trailing spaces): readable and easy to grep."""
     lines = [tuple(header for header, _ in columns), *(tuple(row) for row in rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
@@ -434,7 +429,7 @@ def _table(echo: Echo, columns: Sequence[Column], rows: Iterable[Sequence[str]])
         ).rstrip()
         for line in lines
     ]
-    echo("\n".join(text))
+    click.echo("\n".join(text))
 
 
 def _rate(part: int, whole: int) -> str:
