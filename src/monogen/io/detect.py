@@ -113,6 +113,8 @@ def clean_parser(message_class: type[Message]) -> Callable[[bytes], Message]:
     return parser
 
 
+# A dict rather than functools.cache: protobuf's type stubs do not declare message
+# classes hashable, which functools.cache's typing asks of its arguments.
 _CLEAN_PARSERS: dict[type[Message], Callable[[bytes], Message]] = {}
 
 
